@@ -1,0 +1,3 @@
+"""Lancashire County Council governance assistant: cited answers from council documents."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,88 @@
+"""Command-line adapter: build the index and ask questions (contracts 2 and 3)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from bot.config import Settings
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+@click.group()
+@click.option("--log-level", default="WARNING", show_default=True, help="Logging level for stderr.")
+def main(log_level: str) -> None:
+    """Lancashire County Council governance assistant."""
+    logging.basicConfig(level=log_level.upper(), stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+
+
+@main.command("index")
+@click.option("--knowledge", "knowledge", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Folder of source documents [default: knowledge/].")
+@click.option("--index", "index", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Folder for the built index [default: index/].")
+def index_cmd(knowledge: Path | None, index: Path | None) -> None:
+    """Build or refresh the index; only new or changed passages are embedded."""
+    from tqdm import tqdm
+
+    from bot.compose import make_embedder
+    from bot.core.index_store import build_index
+
+    settings = _settings()
+    knowledge = knowledge or settings.knowledge_dir
+    index = index or settings.index_dir
+    if not knowledge.is_dir():
+        raise click.ClickException(f"knowledge folder not found: {knowledge}")
+    click.echo("loading the embedding model…", err=True)
+    embedder = make_embedder()
+    with tqdm(desc="embedding", unit="chunk", file=sys.stderr, disable=not sys.stderr.isatty()) as bar:
+        report = build_index(knowledge, index, embedder, progress=bar.update)
+    for source, reason in report.failed.items():
+        click.echo(f"failed: {source}: {reason}", err=True)
+    click.echo(report.summary(), err=True)
+
+
+@main.command("ask")
+@click.argument("question", required=False)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per question on stdout.")
+@click.option("--index", "index", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Folder of the built index [default: index/].")
+def ask_cmd(question: str | None, as_json: bool, index: Path | None) -> None:
+    """Answer QUESTION, or one question per stdin line. Never sends an escalation."""
+    from bot.compose import make_assistant
+
+    settings = _settings()
+    if index is not None:
+        settings.index_dir = index
+    assistant = make_assistant(settings, build_if_missing=False)
+    if question is not None:
+        _emit(assistant.answer(question), as_json)
+        return
+    batch: list[str] = []
+    for line in sys.stdin:
+        batch.append(line.rstrip("\n"))
+        if len(batch) == 32:
+            for answer in assistant.answer_many(batch):
+                _emit(answer, as_json)
+            batch.clear()
+    for answer in assistant.answer_many(batch):
+        _emit(answer, as_json)
+
+
+def _emit(answer, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
+        sys.stdout.flush()
+        return
+    click.echo(f"[{answer.route.value}] {answer.text}")
+    for c in answer.citations:
+        click.echo(f"  [{c.position}] {c.title} ({c.source})")
+        click.echo(f"      “{c.quote}”")
+    click.echo()

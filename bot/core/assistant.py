@@ -1,0 +1,171 @@
+"""The question-to-Answer pipeline: clean, redact, route, retrieve, compose.
+
+This is the one place that knows the order of the steps. It holds the current index snapshot
+by reference, so a new index can be swapped in while requests are running.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.core.answer import Extract, citation, extract
+from bot.core.embed import Embedder
+from bot.core.index_store import IndexSnapshot
+from bot.core.models import Answer, Hit, Route
+from bot.core.privacy import redact
+from bot.core.retrieve import Thresholds, relevant, search
+from bot.core.route import escalation_signal
+from bot.core.text import clean, sentences
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 1000
+
+
+@dataclass(frozen=True)
+class Contacts:
+    """Where the bot sends people when it cannot answer."""
+
+    ig_mailbox: str = "informationgovernance@lancashire.gov.uk"
+    ig_team: str = "Information Governance Team"
+
+
+def redaction_notice(kinds: tuple[str, ...]) -> str:
+    """Tell the staff member what was removed, without repeating it."""
+    return (
+        f"Your message contained personal data ({', '.join(kinds)}). I removed it before "
+        "processing your question and have not stored it. Please don't paste personal data here."
+    )
+
+
+class Assistant:
+    """Answers questions from one index snapshot at a time. Thread-safe for reads."""
+
+    def __init__(
+        self,
+        snapshot: IndexSnapshot,
+        embedder: Embedder,
+        thresholds: Thresholds | None = None,
+        contacts: Contacts | None = None,
+        sentence_cache_size: int = 20_000,
+    ) -> None:
+        self.snapshot = snapshot
+        self.embedder = embedder
+        self.thresholds = thresholds or Thresholds.calibrated()
+        self.contacts = contacts or Contacts()
+        self._sentences: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = sentence_cache_size
+
+    def swap(self, snapshot: IndexSnapshot) -> None:
+        """Serve a new index; requests already running finish on the one they started with."""
+        self.snapshot = snapshot
+
+    # -- public API -------------------------------------------------------------------------
+
+    def answer(self, question: str) -> Answer:
+        """Answer one question."""
+        return self.answer_many([question])[0]
+
+    def answer_many(self, questions: list[str]) -> list[Answer]:
+        """Answer several questions with one embedding batch (the costly step)."""
+        snapshot = self.snapshot
+        results: list[Answer | None] = [None] * len(questions)
+        pending: list[tuple[int, str, tuple[str, ...], bool]] = []
+        for i, raw in enumerate(questions):
+            text = clean(raw or "")
+            if not text:
+                results[i] = self._empty()
+            elif len(text) > MAX_QUESTION_CHARS:
+                results[i] = self._too_long(len(text))
+            else:
+                red = redact(text)
+                signal = escalation_signal(red.text)
+                pending.append((i, red.text, red.kinds, signal.escalate))
+        if pending:
+            vectors = self.embedder.encode([p[1] for p in pending])
+            all_hits = search(snapshot, [p[1] for p in pending], vectors, self.thresholds)
+            for (i, text, kinds, escalate), vector, hits in zip(pending, vectors, all_hits):
+                answer = self._escalate(vector, hits, snapshot) if escalate else self._answer(vector, hits)
+                text = f"{redaction_notice(kinds)}\n\n{answer.text}" if kinds else answer.text
+                results[i] = Answer(answer.route, text, answer.citations, answer.confidence, kinds)
+        return [r for r in results if r is not None]
+
+    # -- routes -----------------------------------------------------------------------------
+
+    def _answer(self, vector: np.ndarray, hits: list[Hit]) -> Answer:
+        good = relevant(hits, self.thresholds)
+        if not good:
+            best = hits[0].score if hits else 0.0
+            return Answer(Route.DECLINE, self._decline_text(), confidence=max(0.0, 1.0 - best))
+        ex = extract(vector, good, self._sentence_vectors)
+        return Answer(Route.ANSWER, ex.text, ex.citations, confidence=good[0].score)
+
+    def _escalate(self, vector: np.ndarray, hits: list[Hit], snapshot: IndexSnapshot) -> Answer:
+        """Never judge the case: point to the policy passages and to the IG team."""
+        c = self.contacts
+        ex = extract(vector, relevant(hits, self.thresholds), self._sentence_vectors)
+        contact = self._contact_passage(snapshot, ex)
+        body = (
+            "This is a question about using AI with personal data, so it is for the "
+            f"{c.ig_team} to decide, not me. The council's Use of Generative AI Policy asks "
+            f"services to contact them at the earliest possible opportunity: {c.ig_mailbox}."
+        )
+        parts = [body]
+        if ex.text:
+            parts.append("What the council's documents say: " + ex.text)
+        if contact is not None:
+            parts.append(contact.text)
+        cites = ex.citations + (contact.citations if contact else ())
+        return Answer(Route.ESCALATE, "\n\n".join(parts), cites, confidence=1.0)
+
+    def _contact_passage(self, snapshot: IndexSnapshot, ex: Extract) -> Extract | None:
+        """The passage that gives the IG team's contact details, cited, if not already quoted."""
+        mailbox = self.contacts.ig_mailbox.lower()
+        if mailbox in ex.text.lower():
+            return None
+        for chunk in snapshot.chunks:
+            if mailbox in chunk.text.lower():
+                position = len(ex.citations) + 1
+                quote = " ".join(s for s in sentences(chunk.text) if mailbox in s.lower() or "e-form" in s.lower())
+                cite = citation(position, Hit(chunk, 1.0), quote or chunk.text)
+                return Extract(f"{cite.quote} [{position}]", (cite,))
+        return None
+
+    def _decline_text(self) -> str:
+        c = self.contacts
+        return (
+            "I can't find the answer to that in the council documents I have, so I won't guess. "
+            "Please check the intranet or ask your line manager. For questions about personal data "
+            f"or information governance, contact the {c.ig_team} at {c.ig_mailbox}."
+        )
+
+    def _empty(self) -> Answer:
+        return Answer(
+            Route.DECLINE,
+            "Your message was empty. Ask me a question about council policy, for example: "
+            '"Who do I contact about AI and personal data?"',
+        )
+
+    def _too_long(self, length: int) -> Answer:
+        return Answer(
+            Route.DECLINE,
+            f"Your message is {length:,} characters long; I can take questions of up to "
+            f"{MAX_QUESTION_CHARS:,} characters. Please ask a shorter question, and leave out any "
+            "personal data.",
+        )
+
+    # -- sentence embeddings, cached: the same passages are quoted again and again -----------
+
+    def _sentence_vectors(self, texts: list[str]) -> np.ndarray:
+        found = {t: self._sentences.get(t) for t in texts}
+        missing = [t for t, v in found.items() if v is None]
+        if missing:
+            for t, v in zip(missing, self.embedder.encode(missing)):
+                found[t] = self._sentences[t] = v
+            while len(self._sentences) > self._cache_size:
+                self._sentences.popitem(last=False)
+        return np.stack([found[t] for t in texts])

@@ -1,0 +1,246 @@
+"""Build, write and load the search index: FAISS vectors, the chunk store and a manifest.
+
+Layout of an index folder:
+    current -> builds/<build id>     (a symlink, replaced atomically)
+    builds/<build id>/vectors.faiss  inner-product index over normalised embeddings
+    builds/<build id>/chunks.jsonl   one chunk per line, row i = vector i
+    builds/<build id>/manifest.json  model, build time, files with content hashes, counts
+A build is written in full under builds/ before `current` moves, so a reader never sees half an
+index, and a killed build leaves the previous one serving.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from bot.core.chunk import chunk_document
+from bot.core.embed import Embedder
+from bot.core.keywords import KeywordIndex
+from bot.core.load import LoadError, iter_knowledge_files, load_document
+from bot.core.models import Chunk
+
+log = logging.getLogger(__name__)
+
+CURRENT = "current"
+BUILDS = "builds"
+KEEP_BUILDS = 2
+
+
+class IndexMissing(Exception):
+    """No built index at the given folder."""
+
+
+@dataclass
+class BuildReport:
+    """What a build changed, for the summary line and for the IG team."""
+
+    build_id: str = ""
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    chunks: int = 0
+    embedded: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        return (
+            f"index {self.build_id}: {len(self.added)} added, {len(self.changed)} changed, "
+            f"{len(self.removed)} removed, {len(self.unchanged)} unchanged, {len(self.failed)} failed; "
+            f"{self.chunks} chunks ({self.embedded} embedded) in {self.seconds:.1f}s"
+        )
+
+
+@dataclass(frozen=True)
+class IndexSnapshot:
+    """A loaded, immutable index: safe to share between concurrent requests."""
+
+    build_id: str
+    path: Path
+    chunks: tuple[Chunk, ...]
+    vectors: faiss.Index
+    keywords: KeywordIndex
+    manifest: dict
+
+    def search(self, query: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
+        """Top-k (row, cosine) per query row."""
+        if not self.chunks:
+            return [[] for _ in range(len(query))]
+        scores, rows = self.vectors.search(np.ascontiguousarray(query, dtype=np.float32), min(k, len(self.chunks)))
+        return [[(int(r), float(s)) for r, s in zip(rr, ss) if r >= 0] for rr, ss in zip(rows, scores)]
+
+    def similarity(self, query: np.ndarray, row: int) -> float:
+        """Cosine between one query vector and one stored passage."""
+        return float(self.vectors.reconstruct(row) @ query)
+
+
+def current_build(index_dir: Path) -> Path | None:
+    """The folder `current` points at, or None when no index was built."""
+    link = index_dir / CURRENT
+    if not link.exists():
+        return None
+    return link.resolve()
+
+
+def load_index(index_dir: Path) -> IndexSnapshot:
+    """Read the current build fully into memory."""
+    path = current_build(index_dir)
+    if path is None:
+        raise IndexMissing(f"no index at {index_dir} (build it with: python -m bot index)")
+    manifest = json.loads((path / "manifest.json").read_text())
+    with (path / "chunks.jsonl").open(encoding="utf-8") as fh:
+        chunks = tuple(Chunk(**json.loads(line)) for line in fh if line.strip())
+    vectors = faiss.read_index(str(path / "vectors.faiss"))
+    if vectors.ntotal != len(chunks):
+        raise IndexMissing(f"index at {path} is inconsistent: {vectors.ntotal} vectors, {len(chunks)} chunks")
+    keywords = KeywordIndex.load(path / "keywords", [c.embedding_text() for c in chunks])
+    return IndexSnapshot(
+        build_id=manifest["build_id"], path=path, chunks=chunks, vectors=vectors, keywords=keywords, manifest=manifest
+    )
+
+
+def _previous(index_dir: Path) -> tuple[dict, dict[str, list[Chunk]], dict[str, np.ndarray]]:
+    """Manifest, chunks by source and vectors by chunk id of the current build, if any."""
+    try:
+        snap = load_index(index_dir)
+    except (IndexMissing, OSError, ValueError, KeyError, RuntimeError) as exc:
+        if (index_dir / CURRENT).exists():
+            log.warning("previous index unreadable, rebuilding from scratch: %s", exc)
+        return {}, {}, {}
+    by_source: dict[str, list[Chunk]] = {}
+    for c in snap.chunks:
+        by_source.setdefault(c.source, []).append(c)
+    matrix = snap.vectors.reconstruct_n(0, snap.vectors.ntotal) if snap.chunks else np.zeros((0, 0))
+    vectors = {c.id: matrix[i] for i, c in enumerate(snap.chunks)}
+    return snap.manifest, by_source, vectors
+
+
+def build_index(
+    knowledge_dir: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    progress: Callable[[int], None] | None = None,
+) -> BuildReport:
+    """Build from knowledge_dir, re-embedding only chunks not in the current build, then swap.
+
+    A file that fails to load is reported; its chunks from the previous build are kept.
+    """
+    started = time.perf_counter()
+    report = BuildReport()
+    old_manifest, old_chunks, old_vectors = _previous(index_dir)
+    old_files: dict[str, str] = old_manifest.get("files", {})
+
+    chunks: list[Chunk] = []
+    files: dict[str, str] = {}
+    for path in iter_knowledge_files(knowledge_dir):
+        source = path.relative_to(knowledge_dir).as_posix()
+        try:
+            doc = load_document(path, knowledge_dir)
+        except LoadError as exc:
+            report.failed[source] = str(exc)
+            log.warning("skipped %s", exc)
+            if source in old_files:  # keep serving the last good version
+                files[source] = old_files[source]
+                chunks.extend(old_chunks.get(source, []))
+            continue
+        files[source] = doc.content_hash
+        if source not in old_files:
+            report.added.append(source)
+        elif old_files[source] != doc.content_hash:
+            report.changed.append(source)
+        else:
+            report.unchanged.append(source)
+        chunks.extend(chunk_document(doc))
+    report.removed = sorted(set(old_files) - set(files))
+
+    # Identical passages (a repeated footer) would be indistinguishable: keep the first.
+    seen: set[str] = set()
+    chunks = [c for c in chunks if not (c.id in seen or seen.add(c.id))]
+
+    todo = [i for i, c in enumerate(chunks) if c.id not in old_vectors]
+    matrix = np.zeros((len(chunks), embedder.dimensions), dtype=np.float32)
+    for i, c in enumerate(chunks):
+        if c.id in old_vectors:
+            matrix[i] = old_vectors[c.id]
+    batch = 64
+    for start in range(0, len(todo), batch):
+        rows = todo[start : start + batch]
+        matrix[rows] = embedder.encode([chunks[i].embedding_text() for i in rows])
+        if progress:
+            progress(len(rows))
+    report.embedded = len(todo)
+    report.chunks = len(chunks)
+
+    if not (report.added or report.changed or report.removed) and old_manifest and not todo:
+        report.build_id = old_manifest["build_id"]
+        report.seconds = time.perf_counter() - started
+        return report  # nothing to swap: the current build already is this build
+
+    report.build_id = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + uuid.uuid4().hex[:6]
+    manifest = {
+        "build_id": report.build_id,
+        "model": embedder.name,
+        "dimensions": embedder.dimensions,
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "files": files,
+        "failed": report.failed,
+        "chunks": len(chunks),
+    }
+    _write_build(index_dir, report.build_id, chunks, matrix, manifest)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _write_build(index_dir: Path, build_id: str, chunks: list[Chunk], matrix: np.ndarray, manifest: dict) -> None:
+    builds = index_dir / BUILDS
+    builds.mkdir(parents=True, exist_ok=True)
+    tmp = builds / f".tmp-{build_id}"
+    tmp.mkdir()
+    vectors = faiss.IndexFlatIP(matrix.shape[1])
+    if len(chunks):
+        vectors.add(matrix)
+    faiss.write_index(vectors, str(tmp / "vectors.faiss"))
+    KeywordIndex.build([c.embedding_text() for c in chunks]).save(tmp / "keywords")
+    with (tmp / "chunks.jsonl").open("w", encoding="utf-8") as fh:
+        for c in chunks:
+            fh.write(json.dumps(asdict(c), ensure_ascii=False) + "\n")
+    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    final = builds / build_id
+    os.replace(tmp, final)
+    _fsync_dir(builds)
+    link_tmp = index_dir / f".{CURRENT}-{uuid.uuid4().hex[:6]}"
+    os.symlink(Path(BUILDS) / build_id, link_tmp)
+    os.replace(link_tmp, index_dir / CURRENT)  # atomic on POSIX: readers see old or new
+    _fsync_dir(index_dir)
+    _prune(builds, keep=final.name)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _prune(builds: Path, keep: str) -> None:
+    """Keep the newest builds (a running bot may still be loading the previous one)."""
+    done = sorted((p for p in builds.iterdir() if p.is_dir() and not p.name.startswith(".")), key=lambda p: p.name)
+    for old in done[:-KEEP_BUILDS]:
+        if old.name != keep:
+            shutil.rmtree(old, ignore_errors=True)
+    for stale in builds.glob(".tmp-*"):  # left by a killed build
+        if stale.name != f".tmp-{keep}":
+            shutil.rmtree(stale, ignore_errors=True)

@@ -1,0 +1,112 @@
+"""Read knowledge files into Documents: text, metadata and heading structure."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import frontmatter
+
+from bot.core.models import Document, Section
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+
+
+class LoadError(Exception):
+    """A knowledge file that cannot be read or parsed."""
+
+
+def _meta_value(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def _markdown_sections(body: str) -> list[Section]:
+    """Split Markdown on headings, keeping the path of enclosing headings."""
+    sections: list[Section] = []
+    path: list[tuple[int, str]] = []
+    lines: list[str] = []
+
+    def flush() -> None:
+        text = "\n".join(lines).strip()
+        if text:
+            sections.append(Section(tuple(h for _, h in path), text))
+        lines.clear()
+
+    in_fence = False
+    for line in body.splitlines():
+        if line.lstrip().startswith("```"):
+            in_fence = not in_fence
+        match = None if in_fence else _HEADING.match(line)
+        if match:
+            flush()
+            level = len(match.group(1))
+            path = [(lvl, h) for lvl, h in path if lvl < level]
+            path.append((level, match.group(2).strip()))
+        else:
+            lines.append(line)
+    flush()
+    return sections
+
+
+def _load_markdown(raw: str, path: Path) -> tuple[dict[str, Any], list[Section]]:
+    post = frontmatter.loads(raw)
+    return dict(post.metadata), _markdown_sections(post.content)
+
+
+def _load_text(raw: str, path: Path) -> tuple[dict[str, Any], list[Section]]:
+    text = raw.strip()
+    return {}, [Section((), text)] if text else []
+
+
+Loader = Callable[[str, Path], tuple[dict[str, Any], list[Section]]]
+LOADERS: dict[str, Loader] = {".md": _load_markdown, ".markdown": _load_markdown, ".txt": _load_text}
+
+
+def supported(path: Path) -> bool:
+    """Whether a file has a loader (README files in the folder are notes, not knowledge)."""
+    return path.suffix.lower() in LOADERS and path.name.lower() != "readme.md"
+
+
+def file_hash(path: Path) -> str:
+    """Content hash used for change detection and stable ids."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def load_document(path: Path, root: Path) -> Document:
+    """Load one file; raise LoadError with a reason a person can act on."""
+    loader = LOADERS.get(path.suffix.lower())
+    if loader is None:
+        raise LoadError(f"{path.name}: unsupported file type {path.suffix!r}")
+    try:
+        raw = path.read_bytes().decode("utf-8-sig")
+        meta, sections = loader(raw, path)
+    except (UnicodeDecodeError, ValueError) as exc:  # yaml errors are ValueErrors too
+        raise LoadError(f"{path.name}: {exc}") from exc
+    except Exception as exc:  # a parser bug must not stop a whole refresh
+        raise LoadError(f"{path.name}: {type(exc).__name__}: {exc}") from exc
+    title = _meta_value(meta.get("title")) or path.stem.replace("-", " ").replace("_", " ").strip()
+    return Document(
+        source=path.relative_to(root).as_posix(),
+        title=title,
+        sections=tuple(sections),
+        content_hash=file_hash(path),
+        url=_meta_value(meta.get("url")),
+        date=_meta_value(meta.get("date")),
+        meta={k: _meta_value(v) for k, v in meta.items()},
+    )
+
+
+def iter_knowledge_files(root: Path) -> Iterator[Path]:
+    """Every loadable file under root, in a stable order; hidden files skipped."""
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).parts
+        if path.is_file() and not any(p.startswith(".") for p in rel) and supported(path):
+            yield path

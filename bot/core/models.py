@@ -1,0 +1,105 @@
+"""Plain data passed between the core and the adapters."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Route(str, Enum):
+    """What the bot does with a question."""
+
+    ANSWER = "answer"
+    ESCALATE = "escalate"
+    DECLINE = "decline"
+
+
+@dataclass(frozen=True)
+class Section:
+    """A run of text under one heading path, e.g. ("Employee conferences",)."""
+
+    headings: tuple[str, ...]
+    text: str
+    page: int | None = None
+
+
+@dataclass(frozen=True)
+class Document:
+    """One source file as loaded: metadata plus its sections in reading order."""
+
+    source: str  # path relative to the knowledge folder, with forward slashes
+    title: str
+    sections: tuple[Section, ...]
+    content_hash: str
+    url: str | None = None
+    date: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A retrievable passage: a few sentences of one section, with a stable id."""
+
+    id: str
+    source: str
+    doc_title: str
+    section: str
+    text: str
+    url: str | None = None
+    date: str | None = None
+    page: int | None = None
+
+    @property
+    def title(self) -> str:
+        """The name a citation shows: the section, or the document when it has none."""
+        return self.section or self.doc_title
+
+    def embedding_text(self) -> str:
+        """Headings give short passages the context the embedding model needs."""
+        return f"{self.doc_title}. {self.section}: {self.text}" if self.section else self.text
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A chunk found for a question.
+
+    `score` is the relevance used to decide whether to answer: the cosine similarity plus a
+    calibrated weight times the keyword coverage. The parts are kept for evaluation.
+    """
+
+    chunk: Chunk
+    score: float
+    dense: float = 0.0
+    coverage: float = 0.0
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered source, matching `[position]` in the answer text."""
+
+    position: int
+    title: str
+    source: str
+    url: str | None
+    quote: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The bot's reply to one question, independent of any channel."""
+
+    route: Route
+    text: str
+    citations: tuple[Citation, ...] = ()
+    confidence: float = 0.0
+    redacted: tuple[str, ...] = ()  # kinds of personal data removed from the question
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of contract 3 (`bot ask --json`)."""
+        return {
+            "route": self.route.value,
+            "text": self.text,
+            "citations": [asdict(c) for c in self.citations],
+            "confidence": round(float(self.confidence), 4),
+        }

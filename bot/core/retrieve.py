@@ -1,0 +1,82 @@
+"""Find the passages most relevant to a question, and say when none is relevant enough.
+
+Hybrid retrieval: dense (FAISS) and keyword (BM25) rankings fused by reciprocal rank fusion.
+Whether to answer at all is decided by a relevance score (cosine + weight x keyword coverage)
+whose threshold and weight are calibrated on labelled questions (`python -m bot calibrate`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from enum import Enum
+from importlib import resources
+
+import numpy as np
+
+from bot.core.index_store import IndexSnapshot
+from bot.core.models import Hit
+
+RRF_K = 60
+POOL = 20
+
+
+class Mode(str, Enum):
+    HYBRID = "hybrid"
+    DENSE = "dense"
+    KEYWORD = "keyword"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Relevance cut-offs, calibrated on labelled questions."""
+
+    answer: float  # best passage relevance below this: the documents do not answer
+    coverage_weight: float  # how much keyword coverage adds to cosine similarity
+    passage_margin: float = 0.08  # further passages must score within this of the best
+
+    @classmethod
+    def calibrated(cls) -> Thresholds:
+        data = json.loads(resources.files("bot.core").joinpath("calibration.json").read_text())
+        return cls(answer=data["answer_threshold"], coverage_weight=data["coverage_weight"])
+
+
+def _rrf(rankings: list[list[int]]) -> list[int]:
+    fused: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, row in enumerate(ranking):
+            fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + rank + 1)
+    return sorted(fused, key=lambda r: -fused[r])
+
+
+def search(
+    snapshot: IndexSnapshot,
+    questions: list[str],
+    vectors: np.ndarray,
+    thresholds: Thresholds,
+    k: int = 5,
+    mode: Mode = Mode.HYBRID,
+) -> list[list[Hit]]:
+    """Top-k passages per question in fused order, each with its relevance score."""
+    dense_all = snapshot.search(vectors, POOL) if mode != Mode.KEYWORD else [[] for _ in questions]
+    results: list[list[Hit]] = []
+    for question, vector, dense in zip(questions, vectors, dense_all):
+        keyword = snapshot.keywords.search(question, POOL) if mode != Mode.DENSE else []
+        rows = _rrf([[r for r, _ in dense], [r for r, _ in keyword]])[:k]
+        cos = dict(dense)
+        hits = []
+        for row in rows:
+            d = cos[row] if row in cos else snapshot.similarity(vector, row)
+            cov = snapshot.keywords.coverage(question, row)
+            hits.append(Hit(snapshot.chunks[row], d + thresholds.coverage_weight * cov, d, cov))
+        results.append(hits)
+    return results
+
+
+def relevant(hits: list[Hit], thresholds: Thresholds, limit: int = 3) -> list[Hit]:
+    """Hits good enough to quote, best first: above the threshold and close to the best one."""
+    ranked = sorted(hits, key=lambda h: -h.score)
+    if not ranked or ranked[0].score < thresholds.answer:
+        return []
+    floor = max(thresholds.answer, ranked[0].score - thresholds.passage_margin)
+    return [h for h in ranked if h.score >= floor][:limit]

@@ -1,0 +1,60 @@
+"""The Teams activity handler: one message in, one answer out, off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+
+from botbuilder.core import ActivityHandler, MessageFactory, TurnContext
+from botbuilder.schema import ChannelAccount
+
+from bot.core.models import Answer
+from bot.teams.render import answer_activity, typing_activity
+
+log = logging.getLogger(__name__)
+
+WELCOME = (
+    "Hello, I'm the Governance Assistant, an automated assistant for Lancashire County Council "
+    "staff. I answer questions from the council's own policy documents and staff bulletins, and "
+    "I show the sources I used. If the documents don't cover something, I'll say so.\n\n"
+    "Please don't paste personal data (names, case notes, contact details) into this chat. "
+    "Questions about using AI with personal data go to the Information Governance Team."
+)
+
+
+class GovernanceBot(ActivityHandler):
+    """Adapter only: the answering happens in the core, reached through `answer`."""
+
+    def __init__(self, answer: Callable[[str], Answer]) -> None:
+        self._answer = answer
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        started = time.perf_counter()
+        activity = turn_context.activity
+        text = TurnContext.remove_recipient_mention(activity) if activity.entities else activity.text
+        await turn_context.send_activity(typing_activity())
+        loop = asyncio.get_running_loop()
+        answer = await loop.run_in_executor(None, self._answer, text or "")
+        await turn_context.send_activity(answer_activity(answer))
+        # Never log the question: it may hold personal data. Log what the bot did.
+        log.info(
+            "answered route=%s confidence=%.3f citations=%d redacted=%s ms=%.0f",
+            answer.route.value,
+            answer.confidence,
+            len(answer.citations),
+            ",".join(answer.redacted) or "-",
+            (time.perf_counter() - started) * 1000,
+        )
+
+    async def on_members_added_activity(
+        self, members_added: list[ChannelAccount], turn_context: TurnContext
+    ) -> None:
+        activity = turn_context.activity
+        bot_id = activity.recipient.id if activity.recipient else None
+        personal = (activity.conversation and activity.conversation.conversation_type) in (None, "personal")
+        bot_added = any(m.id == bot_id for m in members_added)
+        # In a chat or channel, greet once when the bot arrives, not every new member.
+        if personal or bot_added:
+            await turn_context.send_activity(MessageFactory.text(WELCOME))

@@ -1,0 +1,84 @@
+"""Render core Answers as Teams messages: text with [n] markers, citations and the AI label."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from botbuilder.schema import Activity, ActivityTypes, Entity
+
+from bot.core.models import Answer, Citation
+from bot.core.text import shorten
+
+# Teams limits for citation appearance fields (see design.md).
+NAME_CHARS = 80
+ABSTRACT_CHARS = 160
+KEYWORD_CHARS = 28
+MAX_KEYWORDS = 3
+# Teams rejects activities over about 100 KB; keep the text well below.
+MAX_TEXT_CHARS = 20_000
+
+_URL = re.compile(r"^https?://", re.I)
+
+
+class MessageEntity(Entity):
+    """The schema.org Message entity Teams reads citations and the AI label from.
+
+    botbuilder drops entities given as plain dicts, so the fields need an attribute map.
+    """
+
+    _attribute_map = {
+        "type": {"key": "type", "type": "str"},
+        "at_type": {"key": "@type", "type": "str"},
+        "at_context": {"key": "@context", "type": "str"},
+        "at_id": {"key": "@id", "type": "str"},
+        "additional_type": {"key": "additionalType", "type": "[str]"},
+        "citation": {"key": "citation", "type": "[object]"},
+    }
+
+    def __init__(self, citation: list[dict] | None = None, **kwargs) -> None:
+        super().__init__(type="https://schema.org/Message", **kwargs)
+        self.at_type = "Message"
+        self.at_context = "https://schema.org"
+        self.at_id = ""
+        self.additional_type = ["AIGeneratedContent"]
+        self.citation = citation or None
+
+
+def claim(c: Citation) -> dict:
+    """One Teams citation, with fields cut to Teams' limits."""
+    appearance: dict = {
+        "@type": "DigitalDocument",
+        "name": shorten(c.title, NAME_CHARS),
+        "abstract": shorten(c.quote, ABSTRACT_CHARS),
+        "keywords": [shorten(k, KEYWORD_CHARS) for k in _keywords(c)][:MAX_KEYWORDS],
+    }
+    if c.url and _URL.match(c.url):
+        appearance["url"] = c.url
+    return {"@type": "Claim", "position": c.position, "appearance": appearance}
+
+
+def _keywords(c: Citation) -> list[str]:
+    parts = [p.strip() for p in c.title.split("–")]
+    return [p for p in reversed(parts) if p][:MAX_KEYWORDS]
+
+
+def safe_text(text: str) -> str:
+    """Document and user text is shown as text, never interpreted as HTML by Teams."""
+    return html.escape(text, quote=False)
+
+
+def answer_activity(answer: Answer) -> Activity:
+    """A Teams message for an Answer: one root Message entity, AI-labelled, with citations."""
+    entity = MessageEntity(citation=[claim(c) for c in answer.citations])
+    return Activity(
+        type=ActivityTypes.message,
+        text=shorten(safe_text(answer.text), MAX_TEXT_CHARS),
+        text_format="markdown",
+        entities=[entity],
+        channel_data={"feedbackLoopEnabled": False},
+    )
+
+
+def typing_activity() -> Activity:
+    return Activity(type=ActivityTypes.typing)

@@ -1,0 +1,121 @@
+"""HTTP adapter: the aiohttp application serving /api/messages and /healthz.
+
+The body is validated here, before botbuilder sees it: the SDK answers 500 to broken JSON or
+a JSON array, and staff clients and scanners must get a clear 4xx instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from botbuilder.core import Bot
+from botbuilder.integration.aiohttp import CloudAdapter
+
+log = logging.getLogger(__name__)
+
+REQUIRED_FOR_MESSAGES = ("serviceUrl", "conversation", "from")
+
+
+@dataclass
+class ServiceState:
+    """What /healthz reports; `ready` flips once the model and index are loaded."""
+
+    ready: bool = False
+    error: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def _problem(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+def validate_activity(body: Any) -> str | None:
+    """Why a parsed body is not an activity we can handle, or None if it is."""
+    if not isinstance(body, dict):
+        return "the body must be a JSON object (a Bot Framework activity)"
+    kind = body.get("type")
+    if not isinstance(kind, str) or not kind.strip():
+        return "the activity has no 'type'"
+    if kind in ("message", "conversationUpdate", "invoke"):
+        for name in REQUIRED_FOR_MESSAGES:
+            if not body.get(name):
+                return f"the activity has no '{name}'"
+        if not isinstance(body["serviceUrl"], str):
+            return "'serviceUrl' must be a string"
+        for name in ("conversation", "from"):
+            value = body[name]
+            if not isinstance(value, dict) or not isinstance(value.get("id"), str) or not value["id"]:
+                return f"'{name}' must be an object with an 'id'"
+    for name in ("text", "id", "channelId", "locale", "textFormat"):
+        if name in body and body[name] is not None and not isinstance(body[name], str):
+            return f"'{name}' must be a string"
+    for name in ("entities", "attachments", "membersAdded", "membersRemoved"):
+        if name in body and body[name] is not None and not isinstance(body[name], list):
+            return f"'{name}' must be a list"
+    return None
+
+
+def create_app(
+    adapter: CloudAdapter,
+    bot: Bot,
+    state: ServiceState,
+    startup: Callable[[], Awaitable[None]] | None = None,
+    max_body_bytes: int = 1024 * 1024,
+) -> web.Application:
+    """Routes only; the composition root supplies the adapter, the bot and start-up work."""
+
+    async def messages(request: web.Request) -> web.StreamResponse:
+        correlation = uuid.uuid4().hex[:12]
+        if "application/json" not in request.headers.get("Content-Type", ""):
+            return _problem(415, "Content-Type must be application/json")
+        try:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return _problem(413, f"the body is larger than {max_body_bytes} bytes")
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            return _problem(400, "the body is not valid JSON")
+        reason = validate_activity(body)
+        if reason:
+            log.info("rejected activity correlation=%s reason=%s", correlation, reason)
+            return _problem(400, reason)
+        if not state.ready:
+            return web.json_response(
+                {"error": "the assistant is starting up, try again shortly"}, status=503, headers={"Retry-After": "5"}
+            )
+        try:
+            response = await adapter.process(request, bot)
+        except web.HTTPException:
+            raise  # 401 from authentication, 415 and friends: already the right answer
+        except Exception:
+            log.exception("activity failed correlation=%s type=%s", correlation, body.get("type"))
+            return _problem(500, f"the activity could not be processed (correlation id {correlation})")
+        return response or web.Response(status=201)
+
+    async def healthz(request: web.Request) -> web.Response:
+        status = 200 if state.ready else 503
+        return web.json_response({"ready": state.ready, "error": state.error, **state.details}, status=status)
+
+    async def on_startup(app: web.Application) -> None:
+        if startup is not None:
+            app["startup_task"] = asyncio.create_task(startup())
+
+    async def on_cleanup(app: web.Application) -> None:
+        task = app.get("startup_task")
+        if task is not None and not task.done():
+            task.cancel()
+
+    app = web.Application(client_max_size=max_body_bytes)
+    app.router.add_post("/api/messages", messages)
+    app.router.add_get("/healthz", healthz)
+    app.on_startup.append(on_startup)
+    app.on_cleanup.append(on_cleanup)
+    return app
