@@ -12,15 +12,14 @@ from bot.config import Settings
 
 
 def main() -> int:
-    settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
+        settings = Settings()
         settings.check_safe_to_serve()
-    except ValueError as exc:
-        logging.getLogger("app").error("%s", exc)
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError: say what is wrong, no traceback
+        logging.getLogger("app").error("configuration error: %s", exc)
         return 2
+    logging.getLogger().setLevel(settings.log_level.upper())
     web.run_app(make_web_app(settings), host=settings.host, port=settings.port, print=None)
     return 0
 

@@ -23,11 +23,26 @@ def main(log_level: str) -> None:
     logging.basicConfig(level=log_level.upper(), stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
 
 
+from bot.package import package_cmd  # noqa: E402  (a plain module: no model, no SDK)
+
+main.add_command(package_cmd)
+
+
 @main.command("index")
-@click.option("--knowledge", "knowledge", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Folder of source documents [default: knowledge/].")
-@click.option("--index", "index", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Folder for the built index [default: index/].")
+@click.option(
+    "--knowledge",
+    "knowledge",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Folder of source documents [default: knowledge/].",
+)
+@click.option(
+    "--index",
+    "index",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Folder for the built index [default: index/].",
+)
 def index_cmd(knowledge: Path | None, index: Path | None) -> None:
     """Build or refresh the index; only new or changed passages are embedded."""
     from tqdm import tqdm
@@ -52,16 +67,25 @@ def index_cmd(knowledge: Path | None, index: Path | None) -> None:
 @main.command("ask")
 @click.argument("question", required=False)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per question on stdout.")
-@click.option("--index", "index", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Folder of the built index [default: index/].")
+@click.option(
+    "--index",
+    "index",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Folder of the built index [default: index/].",
+)
 def ask_cmd(question: str | None, as_json: bool, index: Path | None) -> None:
     """Answer QUESTION, or one question per stdin line. Never sends an escalation."""
     from bot.compose import make_assistant
+    from bot.core.index_store import IndexMissing
 
     settings = _settings()
     if index is not None:
         settings.index_dir = index
-    assistant = make_assistant(settings, build_if_missing=False)
+    try:
+        assistant = make_assistant(settings, build_if_missing=False)
+    except IndexMissing as exc:
+        raise click.ClickException(str(exc)) from exc
     if question is not None:
         _emit(assistant.answer(question), as_json)
         return
@@ -74,6 +98,40 @@ def ask_cmd(question: str | None, as_json: bool, index: Path | None) -> None:
             batch.clear()
     for answer in assistant.answer_many(batch):
         _emit(answer, as_json)
+
+
+@main.command("calibrate")
+@click.argument("cases", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--split", default="train", show_default=True, help="Which split of CASES to fit on.")
+@click.option("--index", "index", type=click.Path(path_type=Path, file_okay=False), default=None)
+@click.option("--write/--no-write", default=False, help="Save the result as the bot's calibration.")
+def calibrate_cmd(cases: Path, split: str, index: Path | None, write: bool) -> None:
+    """Fit the decline threshold on labelled questions ({"question", "answerable", "split"})."""
+    from importlib import resources
+
+    from bot.compose import make_embedder
+    from bot.core.calibrate import calibrate
+    from bot.core.index_store import load_index
+
+    settings = _settings()
+    rows = [json.loads(line) for line in cases.read_text().splitlines() if line.strip()]
+    rows = [r for r in rows if r.get("split", split) == split]
+    result = calibrate(
+        load_index(index or settings.index_dir),
+        make_embedder(),
+        [r["question"] for r in rows],
+        [bool(r["answerable"]) for r in rows],
+    )
+    click.echo(json.dumps(result.__dict__))
+    if write:
+        target = resources.files("bot.core").joinpath("calibration.json")
+        data = {
+            "answer_threshold": result.answer_threshold,
+            "coverage_weight": result.coverage_weight,
+            "fitted_on": f"{cases.name} split={split} n={len(rows)}",
+            "weighted_accuracy": round(result.weighted_accuracy, 4),
+        }
+        Path(str(target)).write_text(json.dumps(data, indent=2) + "\n")
 
 
 def _emit(answer, as_json: bool) -> None:

@@ -78,15 +78,11 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None):
             state.error = f"{type(exc).__name__}: {exc}"
             return
         holder["assistant"] = assistant
-        state.details.update(
-            index=assistant.snapshot.build_id, chunks=len(assistant.snapshot.chunks)
-        )
+        state.details.update(index=assistant.snapshot.build_id, chunks=len(assistant.snapshot.chunks))
         state.ready = True
         log.info("ready: index %s, %d chunks", assistant.snapshot.build_id, len(assistant.snapshot.chunks))
 
     app = create_app(
         make_adapter(settings), GovernanceBot(answer), state, startup=startup, max_body_bytes=settings.max_body_bytes
     )
-    app["state"] = state
-    app["assistant"] = holder
     return app

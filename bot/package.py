@@ -35,7 +35,8 @@ MANIFEST_NAME = "manifest.json"
 ICON_SIZES = {"color.png": (192, 192), "outline.png": (32, 32)}
 PACKAGE_FILES = (MANIFEST_NAME, *ICON_SIZES)
 
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+_GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+_HTTPS_URL = re.compile(r"https://[^\s/?#]+\.[^\s/?#]+(?:[/?#]\S*)?", re.IGNORECASE)
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed, so the same inputs give the same bytes
 
@@ -43,7 +44,7 @@ _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed, so the same inputs give the same byt
 def validate_app_id(app_id: str) -> str:
     """Return the app id in lower case, or raise ValueError if it is not a GUID."""
     value = (app_id or "").strip()
-    if not _GUID.match(value):
+    if not _GUID.fullmatch(value):
         raise ValueError(
             f"app id must be a GUID such as 00000000-0000-0000-0000-000000000000 "
             f"(the Entra app id of the bot, MicrosoftAppId); got {app_id!r}"
@@ -54,7 +55,7 @@ def validate_app_id(app_id: str) -> str:
 def validate_url(name: str, url: str) -> str:
     """Return the URL if it is an https URL Teams will accept, else raise ValueError."""
     value = (url or "").strip()
-    if not re.match(r"^https://[^\s/?#]+\.[^\s/?#]+", value, re.IGNORECASE) or len(value) > 2048:
+    if not _HTTPS_URL.fullmatch(value) or len(value) > 2048:
         raise ValueError(f"{name} must be an https:// URL of at most 2048 characters; got {url!r}")
     if _PLACEHOLDER.search(value):
         raise ValueError(f"{name} must not contain a placeholder; got {url!r}")
@@ -96,7 +97,7 @@ def fill_manifest(template: dict[str, Any], app_id: str, privacy_url: str, terms
     manifest = _fill(template, values)
     left = _left_placeholders(manifest)
     if left:
-        names = ", ".join("{{%s}}" % name for name in sorted(left))
+        names = ", ".join(f"{{{{{name}}}}}" for name in sorted(left))
         raise ValueError(f"manifest has placeholders that build_package does not fill: {names}")
     return manifest
 

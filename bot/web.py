@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import jwt
 from aiohttp import web
 from botbuilder.core import Bot
 from botbuilder.integration.aiohttp import CloudAdapter
@@ -21,6 +22,7 @@ from botbuilder.integration.aiohttp import CloudAdapter
 log = logging.getLogger(__name__)
 
 REQUIRED_FOR_MESSAGES = ("serviceUrl", "conversation", "from")
+STARTUP_TASK = web.AppKey("startup_task", asyncio.Task)
 
 
 @dataclass
@@ -95,6 +97,9 @@ def create_app(
             response = await adapter.process(request, bot)
         except web.HTTPException:
             raise  # 401 from authentication, 415 and friends: already the right answer
+        except jwt.PyJWTError as exc:  # a malformed or unverifiable token is unauthenticated
+            log.info("rejected token correlation=%s reason=%s", correlation, type(exc).__name__)
+            return _problem(401, "the request's token is not valid")
         except Exception:
             log.exception("activity failed correlation=%s type=%s", correlation, body.get("type"))
             return _problem(500, f"the activity could not be processed (correlation id {correlation})")
@@ -106,10 +111,10 @@ def create_app(
 
     async def on_startup(app: web.Application) -> None:
         if startup is not None:
-            app["startup_task"] = asyncio.create_task(startup())
+            app[STARTUP_TASK] = asyncio.create_task(startup())
 
     async def on_cleanup(app: web.Application) -> None:
-        task = app.get("startup_task")
+        task = app.get(STARTUP_TASK)
         if task is not None and not task.done():
             task.cancel()
 

@@ -10,7 +10,7 @@ import numpy as np
 from bot.core.models import Citation, Hit
 from bot.core.text import sentences, shorten
 
-QUOTE_CHARS = 300
+QUOTE_CHARS = 1000  # the Teams renderer cuts further, to its own limit
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -24,6 +24,10 @@ from bot.core.text import clean, sentences
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 1000
+# What an escalation shows when the question's own words find no policy passage.
+POLICY_QUERY = (
+    "Using AI technology with personal data: data protection, the Generative AI Policy, contact Information Governance"
+)
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,7 @@ class Assistant:
         self.contacts = contacts or Contacts()
         self._sentences: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = sentence_cache_size
+        self._policy: np.ndarray | None = None
 
     def swap(self, snapshot: IndexSnapshot) -> None:
         """Serve a new index; requests already running finish on the one they started with."""
@@ -89,25 +94,40 @@ class Assistant:
             vectors = self.embedder.encode([p[1] for p in pending])
             all_hits = search(snapshot, [p[1] for p in pending], vectors, self.thresholds)
             for (i, text, kinds, escalate), vector, hits in zip(pending, vectors, all_hits):
-                answer = self._escalate(vector, hits, snapshot) if escalate else self._answer(vector, hits)
+                answer = self._escalate(vector, hits, snapshot) if escalate else self._answer(vector, hits, snapshot)
                 text = f"{redaction_notice(kinds)}\n\n{answer.text}" if kinds else answer.text
                 results[i] = Answer(answer.route, text, answer.citations, answer.confidence, kinds)
         return [r for r in results if r is not None]
 
     # -- routes -----------------------------------------------------------------------------
 
-    def _answer(self, vector: np.ndarray, hits: list[Hit]) -> Answer:
-        good = relevant(hits, self.thresholds)
+    def _passages(self, hits: list[Hit], snapshot: IndexSnapshot) -> list[Hit]:
+        """Relevant hits widened to their sections, one passage per section."""
+        seen: set[tuple[str, str]] = set()
+        out = []
+        for h in relevant(hits, self.thresholds):
+            key = (h.chunk.source, h.chunk.section)
+            if key not in seen:
+                seen.add(key)
+                out.append(replace(h, chunk=snapshot.section_of(h.chunk)))
+        return out
+
+    def _answer(self, vector: np.ndarray, hits: list[Hit], snapshot: IndexSnapshot) -> Answer:
+        good = self._passages(hits, snapshot)
         if not good:
-            best = hits[0].score if hits else 0.0
-            return Answer(Route.DECLINE, self._decline_text(), confidence=max(0.0, 1.0 - best))
+            best = max((h.score for h in hits), default=0.0)
+            return Answer(Route.DECLINE, self._decline_text(), confidence=round(min(1.0, best), 4))
         ex = extract(vector, good, self._sentence_vectors)
-        return Answer(Route.ANSWER, ex.text, ex.citations, confidence=good[0].score)
+        return Answer(Route.ANSWER, ex.text, ex.citations, confidence=round(min(1.0, good[0].score), 4))
 
     def _escalate(self, vector: np.ndarray, hits: list[Hit], snapshot: IndexSnapshot) -> Answer:
-        """Never judge the case: point to the policy passages and to the IG team."""
+        """Never judge the case: show what the policy says, and hand it to the IG team."""
         c = self.contacts
-        ex = extract(vector, relevant(hits, self.thresholds), self._sentence_vectors)
+        passages = self._passages(hits, snapshot)
+        if not passages:  # the question's own words found nothing: show the policy itself
+            vector = self._policy_vector()
+            passages = self._passages(search(snapshot, [POLICY_QUERY], vector[None, :], self.thresholds)[0], snapshot)
+        ex = extract(vector, passages, self._sentence_vectors)
         contact = self._contact_passage(snapshot, ex)
         body = (
             "This is a question about using AI with personal data, so it is for the "
@@ -122,16 +142,22 @@ class Assistant:
         cites = ex.citations + (contact.citations if contact else ())
         return Answer(Route.ESCALATE, "\n\n".join(parts), cites, confidence=1.0)
 
+    def _policy_vector(self) -> np.ndarray:
+        if self._policy is None:
+            self._policy = self.embedder.encode([POLICY_QUERY])[0]
+        return self._policy
+
     def _contact_passage(self, snapshot: IndexSnapshot, ex: Extract) -> Extract | None:
-        """The passage that gives the IG team's contact details, cited, if not already quoted."""
+        """The sentences that give the IG team's contact details, cited, if not already quoted."""
         mailbox = self.contacts.ig_mailbox.lower()
         if mailbox in ex.text.lower():
             return None
         for chunk in snapshot.chunks:
             if mailbox in chunk.text.lower():
+                section = snapshot.section_of(chunk)
+                wanted = [s for s in sentences(section.text) if mailbox in s.lower() or "e-form" in s.lower()]
                 position = len(ex.citations) + 1
-                quote = " ".join(s for s in sentences(chunk.text) if mailbox in s.lower() or "e-form" in s.lower())
-                cite = citation(position, Hit(chunk, 1.0), quote or chunk.text)
+                cite = citation(position, Hit(section, 1.0), " ".join(wanted))
                 return Extract(f"{cite.quote} [{position}]", (cite,))
         return None
 

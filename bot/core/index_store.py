@@ -18,7 +18,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import faiss
@@ -80,6 +80,28 @@ class IndexSnapshot:
             return [[] for _ in range(len(query))]
         scores, rows = self.vectors.search(np.ascontiguousarray(query, dtype=np.float32), min(k, len(self.chunks)))
         return [[(int(r), float(s)) for r, s in zip(rr, ss) if r >= 0] for rr, ss in zip(rows, scores)]
+
+    def section_of(self, chunk: Chunk, window: int = 3) -> Chunk:
+        """The hit widened to its neighbours in the same section (small to big).
+
+        Passages are kept small so that retrieval is precise; the answer is read from the
+        surrounding section so that a sentence split from its context still counts.
+        """
+        rows = self._sections().get((chunk.source, chunk.section), [])
+        texts = [self.chunks[r].text for r in rows]
+        if chunk.text not in texts:
+            return chunk
+        i = texts.index(chunk.text)
+        return replace(chunk, text=" ".join(texts[max(0, i - window) : i + window + 1]))
+
+    def _sections(self) -> dict[tuple[str, str], list[int]]:
+        cached = self.__dict__.get("_section_rows")
+        if cached is None:
+            cached = {}
+            for row, c in enumerate(self.chunks):
+                cached.setdefault((c.source, c.section), []).append(row)
+            object.__setattr__(self, "_section_rows", cached)
+        return cached
 
     def similarity(self, query: np.ndarray, row: int) -> float:
         """Cosine between one query vector and one stored passage."""

@@ -42,7 +42,8 @@ class KeywordIndex:
     def build(cls, texts: Sequence[str]) -> KeywordIndex:
         tokens = [terms(t) for t in texts]
         bm25 = bm25s.BM25()
-        bm25.index([t or [""] for t in tokens], show_progress=False)
+        # bm25s cannot index nothing; an empty knowledge base gets one empty placeholder row
+        bm25.index([t or [""] for t in tokens] or [[""]], show_progress=False)
         return cls(bm25, [frozenset(t) for t in tokens])
 
     def save(self, path: Path) -> None:

@@ -1,7 +1,14 @@
-"""Find and redact personal data in a question before it is logged, embedded or stored.
+"""Find and redact personal data in a question before it is logged, embedded, stored or emailed.
 
-Rules cover the identifiers staff most often paste: emails, UK phone numbers, National
-Insurance numbers, NHS numbers (check digit verified), postcodes and dates of birth.
+Two passes. First rules, which are fast and exact: emails, UK phone numbers, National Insurance
+numbers, NHS numbers (check digit verified), postcodes, dates in a birth context, and names
+marked by a title ("Mrs Patel") or by context ("my colleague Sarah", "a resident called Joe").
+Then people's names found by Presidio's spaCy NER (``bot.core.pii_presidio``), filtered so that
+places, products, team names, job titles and sentence-initial words are not taken for names.
+If Presidio can't be loaded the rules still run, and a warning is logged once.
+
+``redact(text)`` returns the text with each item replaced by a placeholder such as
+``[NHS number]`` or ``[name]``; everything else is left as it was.
 """
 
 from __future__ import annotations
@@ -10,35 +17,21 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
-# UK numbers: +44 or 0, then 9-10 digits with optional spaces, dashes or brackets.
-_PHONE = re.compile(r"(?<![\w+])(?:\+44\s?\(?0?\)?|0)(?:[\s-]?\(?\d\)?){9,10}(?!\d)")
-# NI number: two letters (not D F I Q U V; second not O; not the never-issued pairs), 6 digits, A-D.
-_NINO = re.compile(
-    r"\b(?!BG|GB|NK|KN|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b", re.I
-)
-_NHS = re.compile(r"(?<!\d)(\d{3})[\s-]?(\d{3})[\s-]?(\d{4})(?!\d)")
-_POSTCODE = re.compile(r"\b(?:[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?)\s?\d[ABD-HJLNP-UW-Z]{2}\b", re.I)
-_DOB = re.compile(
-    r"\b(?:born(?: on)?|d\.?o\.?b\.?|date of birth)[:\s]*"
-    r"(\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{1,2}(?:st|nd|rd|th)? \w+ \d{4}|\w+ \d{1,2}(?:st|nd|rd|th)?,? \d{4})",
-    re.I,
-)
+from bot.core import pii_presidio
 
-
-def nhs_number_valid(digits: str) -> bool:
-    """Modulus 11 check of a 10-digit NHS number."""
-    if len(digits) != 10 or not digits.isdigit():
-        return False
-    total = sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1)))
-    check = 11 - total % 11
-    check = 0 if check == 11 else check
-    return check != 10 and check == int(digits[9])
+EMAIL = "email address"
+NHS = "NHS number"
+NAME = "name"
+PHONE = "phone number"
+NINO = "NI number"
+POSTCODE = "postcode"
+DOB = "date of birth"
+KINDS = (EMAIL, NHS, NAME, PHONE, NINO, POSTCODE, DOB)
 
 
 @dataclass(frozen=True)
 class Redaction:
-    """The question with personal data replaced, and which kinds were found."""
+    """The question with personal data replaced, and which kinds were found (in text order)."""
 
     text: str
     kinds: tuple[str, ...]
@@ -48,31 +41,402 @@ class Redaction:
         return bool(self.kinds)
 
 
-def _nhs(match: re.Match[str]) -> bool:
-    return nhs_number_valid("".join(match.groups()))
+def nhs_number_valid(digits: str) -> bool:
+    """Modulus 11 check of a 10-digit NHS number."""
+    if len(digits) != 10 or not digits.isdigit():
+        return False
+    total = sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True))
+    check = 11 - total % 11
+    check = 0 if check == 11 else check
+    return check != 10 and check == int(digits[9])
 
 
-_RULES: list[tuple[str, re.Pattern[str], Callable[[re.Match[str]], bool] | None]] = [
-    ("email address", _EMAIL, None),
-    ("date of birth", _DOB, None),
-    ("NI number", _NINO, None),
-    ("NHS number", _NHS, _nhs),
-    ("phone number", _PHONE, None),
-    ("postcode", _POSTCODE, None),
+def warm_up() -> bool:
+    """Load the name detector now (it takes seconds) rather than on the first question.
+
+    Returns whether Presidio is in use (False: rules only). Safe to call from several threads.
+    """
+    available = pii_presidio.available()
+    redact("Warm-up: my colleague Jane Doe, jane.doe@example.org, 07700 900123, PR1 8XJ.")
+    return available
+
+
+# -- identifiers ----------------------------------------------------------------------------
+
+_EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+# +44 / 0044 (optionally "(0)") or a leading 0, then 9-10 national digits, which may be split by
+# spaces, dashes or a closing bracket: 07700 900123, 01772 533000, (01772) 533000,
+# +44 (0)1772 533000, +447700900123, 020 7946 0958.
+_PHONE = re.compile(r"(?<![\w+(])(?:(?:\+|\b00)\s?44\s?(?:\(0\)\s?|0\s?)?|\(?0)[1-9](?:\)?[\s-]?\d){8,9}(?!\d)")
+# NI number: two letters (not D F I Q U V; second not O; never-issued pairs excluded), six digits, A-D.
+_NINO = re.compile(
+    r"\b(?!BG|GB|NK|KN|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]"
+    r"[\s-]?\d{2}[\s-]?\d{2}[\s-]?\d{2}[\s-]?[A-D]\b",
+    re.I,
+)
+# NHS number: 10 digits, grouped 3-3-4 with one kind of separator or none; the check digit decides.
+_NHS = re.compile(r"(?<![\w+/-])(?<!\d[.,])\d{3}([ -]?)\d{3}\1\d{4}(?![\w/]|[.,]\d)")
+# Postcode: outward code, optional space, inward code; "B2 2nd" (an ordinal) is not a postcode.
+_POSTCODE = re.compile(r"\b[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?\s?(?-i:(?!\d(?:st|nd|rd|th)\b))\d[ABD-HJLNP-UW-Z]{2}\b", re.I)
+
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?"
+_DATE = (
+    r"(?:\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})"
+    r"|\d{4}[/.-]\d{1,2}[/.-]\d{1,2}"
+    rf"|(?:the\s+)?{_DAY}(?:\s+of)?\s+{_MONTH}(?:,?\s+\d{{4}}|\s+'\d{{2}})?"
+    rf"|{_MONTH}\s+(?:19|20)\d{{2}}"
+    rf"|{_MONTH}\s+(?:the\s+)?{_DAY}(?:,?\s+\d{{4}})?"
+    r"|(?:19|20)\d{2})(?![\w/])"
+)
+_BIRTH_CUE = r"(?:born|date\s+of\s+birth|birth\s*date|birthday|d\.?\s?o\.?\s?b\.?)"
+# The date is what is redacted; the cue ("born on", "DOB:") stays so the question still reads.
+_DOB = re.compile(
+    rf"\b{_BIRTH_CUE}(?![a-z])\W{{0,3}}(?:(?:is|was|of|on|in|being|=)\s+){{0,2}}({_DATE})"
+    rf"|({_DATE})\s*\((?:{_BIRTH_CUE}|date\s+of\s+birth)\)",
+    re.I,
+)
+
+
+def _nhs(m: re.Match[str]) -> bool:
+    digits = re.sub(r"\D", "", m.group(0))
+    # A number starting 0 is left to the phone rule (NHS numbers in England don't start with 0).
+    return not digits.startswith("0") and nhs_number_valid(digits)
+
+
+# kind, pattern, match group to replace, accept test
+_Rule = tuple[str, re.Pattern[str], Callable[[re.Match[str]], tuple[int, int] | None]]
+
+
+def _whole(accept: Callable[[re.Match[str]], bool] | None = None) -> Callable[[re.Match[str]], tuple[int, int] | None]:
+    def span(m: re.Match[str]) -> tuple[int, int] | None:
+        return m.span() if accept is None or accept(m) else None
+
+    return span
+
+
+def _dob_span(m: re.Match[str]) -> tuple[int, int] | None:
+    return m.span(1) if m.group(1) is not None else m.span(2)
+
+
+_RULES: list[_Rule] = [
+    (EMAIL, _EMAIL, _whole()),
+    (DOB, _DOB, _dob_span),
+    (NINO, _NINO, _whole()),
+    (NHS, _NHS, _whole(_nhs)),
+    (PHONE, _PHONE, _whole()),
+    (POSTCODE, _POSTCODE, _whole()),
 ]
+
+# -- names ----------------------------------------------------------------------------------
+
+
+def _wordset(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+_TITLES = ("mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor", "cllr", "councillor", "sir", "dame")
+_NAME_WORD = r"(?:[A-Z](?:['’][A-Z])?[a-z]+(?:[A-Z][a-z]+)?(?:-[A-Z][a-z]+)?)"
+_TITLED = re.compile(
+    r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Professor|Cllr|Councillor|Sir|Dame)\.?\s+"
+    rf"(?:[A-Z]\.?\s+){{0,3}}{_NAME_WORD}(?:\s+{_NAME_WORD})?"
+    rf"|\b(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?\s+(?:[A-Z]\.?\s*){{1,3}}(?![\w.])"
+)
+_PERSON_NOUN = (
+    r"(?:colleague|co-?worker|(?:line\s+)?manager|boss|supervisor|client|customer|resident|tenant|"
+    r"service\s+user|carer|foster\s+carer|child|young\s+person|pupil|student|learner|patient|son|"
+    r"daughter|husband|wife|partner|mother|mum|father|dad|brother|sister|grandmother|grandfather|"
+    r"grandson|granddaughter|nan|neighbour|applicant|claimant|complainant|requester|employee|"
+    r"member\s+of\s+staff|staff\s+member|social\s+worker|someone|somebody|man|woman|boy|girl|lady|"
+    r"gentleman|person|parent|adopter|baby|victim|witness|visitor|volunteer|apprentice|contractor)s?"
+)
+_CONTEXT = re.compile(
+    rf"\b(?i:{_PERSON_NOUN}),?\s+(?:(?i:called|named|known\s+as)\s+)?({_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}})"
+    rf"|\b(?i:my\s+name\s+is|name\s+is|i\s+am|i'm|this\s+is)\s+({_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}})"
+    rf"|(?:^|[.!?,]\s*)(?i:hi|hello|hey|dear|thanks|thank\s+you|cheers|regards|many\s+thanks|"
+    rf"kind\s+regards|best\s+wishes),?\s+({_NAME_WORD}(?:\s+{_NAME_WORD})?)"
+)
+
+# Words that are not names on their own. A name span made only of these is dropped.
+_FUNCTION_WORDS = _wordset(
+    """i me my mine we us our you your he him his she her they them their it its this that these
+    those a an the and or but so if then than as at by for from in into of on onto to with without
+    about above after before between over under via per is are am was were be been being do does
+    did done have has had can could will would shall should may might must need needs who whom
+    whose what which when where why how whether please pls hi hello hey dear thanks thank cheers
+    regards morning afternoon evening ok okay yes no not all any some each every also just only
+    here there now today tomorrow yesterday urgent quick question query help fyi re fw fwd new
+    old other another same such more most much many few someone somebody anyone everyone
+    email e-mail emailed call called ring rang phone phoned text texted send sent tell ask asked
+    check note notes update reminder important subject letter file case"""
+)
+_PRODUCTS = _wordset(
+    """chatgpt gpt gpt-4 gpt-4o gpt-5 openai copilot co-pilot microsoft teams ms otter otter.ai
+    gemini bard google deepmind anthropic grammarly outlook excel word powerpoint sharepoint
+    onedrive power bi automate forms planner loop viva yammer zoom webex slack whatsapp facebook
+    instagram twitter linkedin tiktok youtube mosaic liquidlogic lcs ehm oracle fusion sap
+    servicenow whisper deepseek perplexity midjourney dall-e firefly fireflies fathom notion
+    canva adobe acrobat photoshop dropbox wetransfer egress windows android iphone ipad apple
+    chrome edge bing azure aws github llama mistral granola tldv copilot365 m365 office365
+    office intune defender purview entra"""
+)
+_ORG_WORDS = _wordset(
+    """council county lancashire team teams service services department directorate unit hub
+    office board committee panel group forum network governance information data protection
+    officer officers guardian caldicott siro dpo manager managers director directors head chief
+    executive assistant deputy senior lead principal coordinator co-ordinator adviser advisor
+    analyst worker workers social care children children's adult adults family families health
+    safeguarding education school schools academy nhs ico gdpr uk eu act policy policies
+    procedure guidance legal hr ict digital security cyber records record management freedom
+    foi subject access request sar dpia dpias assessment impact privacy notice cabinet member
+    members mayor leader registrar registration coroner monitoring audit internal finance payroll
+    procurement highways waste library libraries museum museums archives trading standards
+    public ai artificial intelligence generative ethics strategy programme project
+    transformation customer contact centre center portal intranet helpdesk desk support training
+    learning risk owner risks university college trust police fire rescue court courts
+    government department dfe dwp hmrc ofsted cqc home secretary enterprise pro premium free
+    version licence license user users street road lane avenue drive close way place square park
+    gardens terrace crescent grove hill row walk estate"""
+)
+_PLACES = _wordset(
+    """lancaster preston burnley blackburn blackpool chorley fylde wyre pendle rossendale
+    hyndburn ribble valley skelmersdale skem ormskirk morecambe whitecross accrington clitheroe
+    leyland fleetwood garstang carnforth colne darwen lytham st annes poulton kirkham longridge
+    haslingden rawtenstall bacup padiham barnoldswick earby adlington euxton penwortham heysham
+    cleveleys thornton ramsbottom bamber bridge hall county manchester liverpool london england
+    britain wales scotland bolton wigan kendal cumbria yorkshire north south east west west
+    lancs cuerden fishergate nelson"""
+)
+_CALENDAR = _wordset(
+    """january february march april may june july august september october november december
+    jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday
+    saturday sunday christmas easter bank holiday"""
+)
+_NOT_NAMES = _FUNCTION_WORDS | _PRODUCTS | _ORG_WORDS | _PLACES | _CALENDAR | frozenset(_TITLES)
+# Words after a title or a context cue that end a name ("Mrs Patel Teams" -> "Mrs Patel").
+_NAME_STOPPERS = _FUNCTION_WORDS | _PRODUCTS | _ORG_WORDS | _CALENDAR
+# Product names that are also people's names: a product only when the words around say so.
+_DUAL_USE = frozenset({"claude", "alexa", "siri", "jasper", "sage", "ada"})
+_PRODUCT_CUES_BEFORE = _wordset(
+    """use using used uses into via paste pasting pasted upload uploading uploaded trial trialling
+    install installing licence license access like prompt prompting tool tools"""
+)
+_PRODUCT_CUES_AFTER = _wordset(
+    """ai chatbot tool app pro enterprise code desktop sonnet opus haiku model models licence
+    licences license account accounts"""
+)
+
+# Common given names in Lancashire (English, Welsh, Scottish, Irish, South Asian, Polish,
+# African and others). A capitalised one followed by a capitalised word is taken for a full
+# name even where the NER misses it ("Gareth Hughes"); a lowercase one is checked by the NER
+# with its capitals restored ("emily watson's" -> "Emily Watson's").
+_FIRST_NAMES = _wordset(
+    """aaliyah aaron abdul abdullah abigail adam adrian agnieszka ahmed aidan aiden aisha alan
+    alex alexander alexandra ali alice alison amanda amelia amina amir amy andrea andrew andy
+    angela anita ann anna anne annie anthony anwar arthur asha ashley asif aston ava ayesha
+    barbara barry becky ben benjamin beth bethany beverley bilal brendan brian bridget callum
+    cameron carl carly carol caroline catherine charlie charlotte chloe chris christine
+    christopher ciara claire colin connor craig daisy dale damian daniel danielle darren dave
+    david dawid debbie deborah declan denise dennis derek diane donna dorothy dylan eden edward
+    eileen eleanor elaine elena eliza elizabeth ella ellie elliot emily emma eric erin ethan
+    evan evelyn faisal farah fatima fiona freddie freya gareth gary gavin gemma geoffrey george
+    georgia gillian glenn graham greg gregory hamza hannah harriet harry harvey hassan hayley
+    heather helen henry ian imran irene isaac isabel isabella isabelle isla ivan jack jackie
+    jacob jake james jamie jan jane janet janice jasmine jason jayden jean jennifer jenny jessica
+    jill joan joanna joanne jodie joe joel john jon jonathan joseph josh joshua joyce judith
+    julia julie justin kamil kaira karen kasia katarzyna kate katie kathleen kathryn katrina
+    kayleigh keith kelly kenneth kerry kevin khadija kieran kirsty krzysztof kyle laura lauren
+    leah lee leo leon lewis liam lindsay linda lisa logan lorraine louise lucas lucy luke lynn
+    lynne maciej mahmood maisie malcolm mandy margaret maria marie marek martin mary maryam
+    matthew megan melissa michael michelle mike mohammad mohammed muhammad nadia naomi natalie
+    nathan neil niamh nicola nicholas nick nigel noah nia nadeem olga oliver olivia oscar owen
+    pamela patricia patrick paul paula pauline peter philip phoebe piotr priya rachel rahul
+    rajesh raza rebecca richard rob robert robyn roger rosie ross ruth ryan sadia saima sajid
+    sally samantha samuel sana sandra sara sarah scott sean shabana shahid shane sharon shaun
+    sheila shirley simon sophie stacey stephanie stephen steve steven stuart susan suzanne tariq
+    teresa thomas tim timothy tina tom tomasz tony tracey tracy tyler usman valerie vanessa
+    vicky wayne wendy william yasmin yusuf zainab zara zoe zofia"""
+)
+# Given names that are also ordinary words or products: a name only with a capitalised surname.
+_AMBIGUOUS_NAMES = _wordset(
+    """will may mark grace hope faith rose ruby jade amber holly summer dawn joy bill pat sue
+    frank victoria chase hunter sky april june august florence jordan chelsea sydney paris india
+    georgia lincoln austin penny sunny ray rich jack eden carol heather daisy dale aston rob nick
+    jan lee jean sally harry ross mike"""
+)
+
+_WORD = re.compile(r"[^\s]+")
+_TITLE_AT_END = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Professor|Cllr|Councillor|Sir|Dame)\.?\s+$")
+_EDGE = ' \t\r\n,.;:!?"()[]{}<>*_“”‘'
+
+
+def _norm(word: str) -> str:
+    w = word.replace("’", "'").strip(_EDGE + "'").lower()
+    return w[:-2] if w.endswith("'s") else w
+
+
+def _words(text: str, start: int, end: int) -> list[tuple[int, int, str]]:
+    return [(start + m.start(), start + m.end(), _norm(m.group())) for m in _WORD.finditer(text[start:end])]
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start] in _EDGE + "'’":
+        start += 1
+    while end > start and text[end - 1] in _EDGE + "'’":
+        end -= 1
+    if text[start:end].lower().endswith(("'s", "’s")):  # keep the possessive: "[name]'s"
+        end -= 2
+    return start, end
+
+
+def _is_product_here(text: str, start: int, end: int) -> bool:
+    before = [w for _, _, w in _words(text, max(0, start - 40), start)][-3:]
+    after = [w for _, _, w in _words(text, end, min(len(text), end + 20))][:1]
+    nearby_product = any(w in _PRODUCTS for _, _, w in _words(text, max(0, start - 60), min(len(text), end + 60)))
+    return bool(_PRODUCT_CUES_BEFORE.intersection(before) or _PRODUCT_CUES_AFTER.intersection(after) or nearby_product)
+
+
+def _title_before(text: str, start: int) -> int:
+    m = _TITLE_AT_END.search(text, max(0, start - 12), start)
+    return start - len(m.group(0)) if m else start
+
+
+def _ner_name(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """Clean one NER PERSON span; None when it is not a person's name."""
+    start, end = _trim(text, start, end)
+    words = _words(text, start, end)
+    while words and (words[0][2] in _FUNCTION_WORDS or not words[0][2]):  # "Can Sarah", "Hi Jo"
+        words.pop(0)
+    while words and (words[-1][2] in _FUNCTION_WORDS or not words[-1][2]):  # "Jo Bloggs here"
+        words.pop()
+    if not words:
+        return None
+    start, end = _trim(text, words[0][0], words[-1][1])
+    span = text[start:end]
+    if not span or re.search(r"[\d@\[\]/\\]", span) or not re.search(r"[A-Za-z]", span):
+        return None
+    if all(w in _NOT_NAMES for _, _, w in words):
+        return None
+    if len(words) == 1 and span.isupper() and len(span) <= 6:  # an acronym: DPIA, SIRO
+        return None
+    if len(words) == 1 and words[0][2] in _DUAL_USE and _is_product_here(text, start, end):
+        return None
+    return _title_before(text, start), end
+
+
+def _rule_name(text: str, start: int, end: int, titled: bool) -> tuple[int, int] | None:
+    """Clean a name found by a title or context rule."""
+    words = _words(text, start, end)
+    first = 1 if titled else 0
+    while len(words) > first + 1 and words[-1][2] in _NAME_STOPPERS:
+        words.pop()
+    name = words[first:]
+    # After a title or "my colleague", a capitalised place or given name that is also a word
+    # ("Mr Preston", "my colleague Will") is still a name; a product or team is not.
+    if not name or all(w in _NOT_NAMES - _PLACES - _AMBIGUOUS_NAMES for _, _, w in name):
+        return None
+    return _trim(text, words[0][0], words[-1][1])
+
+
+_CAPITALISED = re.compile(rf"\b{_NAME_WORD}\b")
+_NEXT_CAPITALISED = re.compile(rf"\s+({_NAME_WORD})\b")
+_LOWER = re.compile(r"\b[a-z]+\b")
+_NEXT_LOWER = re.compile(r"\s+([a-z]+)(?:['’]s)?\b")
+
+
+def _given_names(text: str) -> list[tuple[int, int]]:
+    """Names that start with a common given name, where the NER may have missed them."""
+    found: list[tuple[int, int]] = []
+    for m in _CAPITALISED.finditer(text):
+        first = _norm(m.group())
+        if first not in _AMBIGUOUS_NAMES and (first in _NOT_NAMES or first not in _FIRST_NAMES):
+            continue
+        nxt = _NEXT_CAPITALISED.match(text, m.end())
+        surname = nxt is not None and _norm(nxt.group(1)) not in _NOT_NAMES
+        if first in _AMBIGUOUS_NAMES and not surname:
+            continue
+        found.append(_trim(text, m.start(), nxt.end(1) if nxt is not None and surname else m.end()))
+    lowered = [m for m in _LOWER.finditer(text) if m.group() in _FIRST_NAMES and m.group() not in _AMBIGUOUS_NAMES]
+    if lowered:
+        # Restore the capitals and let the NER decide where the name ends ("emily watson's").
+        chars = list(text)
+        for m in lowered:
+            chars[m.start()] = chars[m.start()].upper()
+            nxt = _NEXT_LOWER.match(text, m.end())
+            if nxt is not None and nxt.group(1) not in _NOT_NAMES:
+                chars[nxt.start(1)] = chars[nxt.start(1)].upper()
+        variant = "".join(chars)
+        ner = pii_presidio.person_spans(variant) or []
+        for m in lowered:
+            covering = [(s, e) for s, e in ner if s <= m.start() and m.end() <= e]
+            span = _ner_name(variant, *covering[0]) if covering else None
+            found.append(span or m.span())
+    return found
+
+
+def _name_spans(text: str) -> list[tuple[int, int]]:
+    found: list[tuple[int, int]] = []
+    for m in _TITLED.finditer(text):
+        span = _rule_name(text, *m.span(), titled=True)
+        if span:
+            found.append(span)
+    for m in _CONTEXT.finditer(text):
+        group = next(g for g in (1, 2, 3) if m.group(g) is not None)
+        span = _rule_name(text, *m.span(group), titled=False)
+        if span:
+            found.append(span)
+    for s, e in pii_presidio.person_spans(text) or ():
+        span = _ner_name(text, s, e)
+        if span:
+            found.append(span)
+    found.extend(_given_names(text))
+    # Union overlapping spans: "colleague John" (rule) + "John Smith" (NER) -> "John Smith".
+    merged: list[list[int]] = []
+    for s, e in sorted(found):
+        if merged and s <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    return [(s, e) for s, e in merged if e > s]
+
+
+# -- putting it together --------------------------------------------------------------------
+
+
+def _overlaps(spans: list[tuple[int, int, str]], s: int, e: int) -> bool:
+    return any(s < e2 and s2 < e for s2, e2, _ in spans)
+
+
+def find(text: str) -> list[tuple[int, int, str]]:
+    """Spans of personal data in text, as (start, end, kind), in text order, not overlapping."""
+    spans: list[tuple[int, int, str]] = []
+    for kind, pattern, span_of in _RULES:
+        for m in pattern.finditer(text):
+            span = span_of(m)
+            if span and span[1] > span[0] and not _overlaps(spans, *span):
+                spans.append((span[0], span[1], kind))
+    for s, e in _name_spans(text):
+        if not _overlaps(spans, s, e):
+            spans.append((s, e, NAME))
+    return sorted(spans)
 
 
 def redact(text: str) -> Redaction:
-    """Replace each identifier with a placeholder such as [NHS number]."""
+    """Replace each item of personal data with a placeholder such as [NHS number]."""
+    spans = find(text)
+    if not spans:
+        return Redaction(text=text, kinds=())
+    out: list[str] = []
     kinds: list[str] = []
-    for kind, pattern, accept in _RULES:
-
-        def repl(m: re.Match[str], kind: str = kind, accept=accept) -> str:
-            if accept is not None and not accept(m):
-                return m.group(0)
-            if kind not in kinds:
-                kinds.append(kind)
-            return f"[{kind}]"
-
-        text = pattern.sub(repl, text)
-    return Redaction(text=text, kinds=tuple(kinds))
+    pos = 0
+    for s, e, kind in spans:
+        out.append(text[pos:s])
+        out.append(f"[{kind}]")
+        pos = e
+        if kind not in kinds:
+            kinds.append(kind)
+    out.append(text[pos:])
+    return Redaction(text="".join(out), kinds=tuple(kinds))

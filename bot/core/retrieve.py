@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from importlib import resources
 
 import numpy as np
@@ -21,7 +21,7 @@ RRF_K = 60
 POOL = 20
 
 
-class Mode(str, Enum):
+class Mode(StrEnum):
     HYBRID = "hybrid"
     DENSE = "dense"
     KEYWORD = "keyword"

@@ -48,9 +48,7 @@ class GovernanceBot(ActivityHandler):
             (time.perf_counter() - started) * 1000,
         )
 
-    async def on_members_added_activity(
-        self, members_added: list[ChannelAccount], turn_context: TurnContext
-    ) -> None:
+    async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
         activity = turn_context.activity
         bot_id = activity.recipient.id if activity.recipient else None
         personal = (activity.conversation and activity.conversation.conversation_type) in (None, "personal")

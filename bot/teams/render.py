@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from typing import ClassVar
 
 from botbuilder.schema import Activity, ActivityTypes, Entity
 
@@ -27,7 +28,7 @@ class MessageEntity(Entity):
     botbuilder drops entities given as plain dicts, so the fields need an attribute map.
     """
 
-    _attribute_map = {
+    _attribute_map: ClassVar[dict[str, dict[str, str]]] = {
         "type": {"key": "type", "type": "str"},
         "at_type": {"key": "@type", "type": "str"},
         "at_context": {"key": "@context", "type": "str"},

