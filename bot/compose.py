@@ -60,6 +60,7 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None):
     """The whole service: the app listens at once; /healthz turns 200 when the index is loaded."""
     import asyncio
 
+    import bot.teams.builtin  # noqa: F401  (registers the built-in commands)
     from bot.teams.handler import GovernanceBot
     from bot.web import ServiceState, create_app
 
@@ -83,6 +84,10 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None):
         log.info("ready: index %s, %d chunks", assistant.snapshot.build_id, len(assistant.snapshot.chunks))
 
     app = create_app(
-        make_adapter(settings), GovernanceBot(answer), state, startup=startup, max_body_bytes=settings.max_body_bytes
+        make_adapter(settings),
+        GovernanceBot(answer, services={"state": state}, ig_members=settings.ig_member_ids),
+        state,
+        startup=startup,
+        max_body_bytes=settings.max_body_bytes,
     )
     return app

@@ -27,8 +27,20 @@ class Settings(BaseSettings):
     ig_mailbox: str = Field(
         "informationgovernance@lancashire.gov.uk", validation_alias=AliasChoices("IG_MAILBOX", "ig_mailbox")
     )
+    database_url: str = Field(
+        f"sqlite:///{ROOT / 'data' / 'bot.sqlite3'}", validation_alias=AliasChoices("DATABASE_URL", "database_url")
+    )
+    ig_members: str = Field(
+        "",
+        validation_alias=AliasChoices("IG_MEMBERS", "ig_members"),
+        description="Comma-separated Entra (AAD) object ids of IG team members, who may run IG commands.",
+    )
     max_body_bytes: int = Field(1024 * 1024, validation_alias=AliasChoices("MAX_BODY_BYTES", "max_body_bytes"))
     log_level: str = Field("INFO", validation_alias=AliasChoices("LOG_LEVEL", "log_level"))
+
+    @property
+    def ig_member_ids(self) -> frozenset[str]:
+        return frozenset(x.strip().lower() for x in self.ig_members.split(",") if x.strip())
 
     @property
     def anonymous(self) -> bool:

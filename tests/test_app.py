@@ -270,3 +270,9 @@ def test_invalid_configuration_is_reported_without_a_traceback():
     result = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert "configuration error" in result.stderr and "PORT" in result.stderr and "Traceback" not in result.stderr
+
+
+async def test_help_is_a_command_not_a_question(http, bot_url, connector):
+    messages, everything = await _ask(http, bot_url, connector, " Help! ")
+    assert [a["type"] for a in everything] == ["message"]  # no typing: nothing to wait for
+    assert "automated assistant" in messages[0]["text"] and "Commands: help" in messages[0]["text"]

@@ -11,6 +11,7 @@ from botbuilder.core import ActivityHandler, MessageFactory, TurnContext
 from botbuilder.schema import ChannelAccount
 
 from bot.core.models import Answer
+from bot.teams import commands
 from bot.teams.render import answer_activity, typing_activity
 
 log = logging.getLogger(__name__)
@@ -27,13 +28,24 @@ WELCOME = (
 class GovernanceBot(ActivityHandler):
     """Adapter only: the answering happens in the core, reached through `answer`."""
 
-    def __init__(self, answer: Callable[[str], Answer]) -> None:
+    def __init__(
+        self,
+        answer: Callable[[str], Answer],
+        services: dict[str, object] | None = None,
+        ig_members: frozenset[str] = frozenset(),
+    ) -> None:
         self._answer = answer
+        self._services = services or {}
+        self._ig_members = ig_members
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         started = time.perf_counter()
         activity = turn_context.activity
-        text = TurnContext.remove_recipient_mention(activity) if activity.entities else activity.text
+        text = (TurnContext.remove_recipient_mention(activity) if activity.entities else activity.text) or ""
+        command = commands.match(text)
+        if command is not None:
+            await self._run_command(command, turn_context)
+            return
         await turn_context.send_activity(typing_activity())
         loop = asyncio.get_running_loop()
         answer = await loop.run_in_executor(None, self._answer, text or "")
@@ -47,6 +59,18 @@ class GovernanceBot(ActivityHandler):
             ",".join(answer.redacted) or "-",
             (time.perf_counter() - started) * 1000,
         )
+
+    async def _run_command(self, command: commands.Command, turn_context: TurnContext) -> None:
+        ctx = commands.CommandContext(turn_context, self._services)
+        if command.ig_only and (ctx.user_object_id or "").lower() not in self._ig_members:
+            await turn_context.send_activity(
+                f"Sorry, '{command.name}' is only for members of the Information Governance Team."
+            )
+            log.info("refused command=%s (not an IG member)", command.name)
+            return
+        reply = await command.run(ctx)
+        await turn_context.send_activity(MessageFactory.text(reply) if isinstance(reply, str) else reply)
+        log.info("command=%s", command.name)
 
     async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
         activity = turn_context.activity

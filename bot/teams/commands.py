@@ -1,0 +1,51 @@
+"""Typed commands ("help", "about", "refresh", ...) as opposed to questions.
+
+A command is matched on the whole message (after the @mention is removed), case-insensitively.
+Each command is a coroutine taking a CommandContext and returning the reply to send (text or an
+Activity), registered in COMMANDS. Commands restricted to the IG team say so with `ig_only`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from botbuilder.core import TurnContext
+from botbuilder.schema import Activity
+
+
+@dataclass
+class CommandContext:
+    """What a command needs: the turn, and the service's parts it may use."""
+
+    turn: TurnContext
+    services: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def user_object_id(self) -> str | None:
+        sender = self.turn.activity.from_property
+        return getattr(sender, "aad_object_id", None) if sender else None
+
+
+Handler = Callable[[CommandContext], Awaitable["str | Activity"]]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    summary: str
+    run: Handler
+    ig_only: bool = False
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def register(command: Command) -> None:
+    COMMANDS[command.name] = command
+
+
+def match(text: str) -> Command | None:
+    """The command a message is, if it is exactly one (e.g. "Help", "index status")."""
+    key = " ".join(text.lower().strip(" .!?").split())
+    return COMMANDS.get(key)
