@@ -6,6 +6,7 @@ import logging
 
 from bot.config import Settings
 from bot.core.assistant import Assistant, Contacts
+from bot.core import privacy
 from bot.core.embed import Embedder, MiniLMEmbedder
 from bot.core.index_store import build_index, current_build, load_index
 
@@ -24,6 +25,7 @@ def make_assistant(settings: Settings, build_if_missing: bool = True, embedder: 
         report = build_index(settings.knowledge_dir, settings.index_dir, embedder)
         log.info(report.summary())
     snapshot = load_index(settings.index_dir)
+    privacy.warm_up()  # the name recogniser takes a second or two to load: not on the first question
     return Assistant(snapshot, embedder, contacts=Contacts(ig_mailbox=settings.ig_mailbox))
 
 

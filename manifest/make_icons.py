@@ -88,7 +88,7 @@ def make_outline(size: int = 32) -> Image.Image:
         r = 1.2 * SCALE
         draw.ellipse((x - r, y - r, x + r, y + r), fill=255)
     alpha = mask.resize((size, size), Image.Resampling.LANCZOS)
-    image = Image.new("RGBA", (size, size), WHITE + (0,))
+    image = Image.new("RGBA", (size, size), (*WHITE, 0))
     image.putalpha(alpha)
     return image
 

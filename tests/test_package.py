@@ -103,8 +103,13 @@ def test_manifest_describes_the_bot(manifest: dict) -> None:
     assert len(manifest["name"]["short"]) <= 30
     assert len(manifest["description"]["short"]) <= 80
     full = manifest["description"]["full"]
-    for phrase in ("council documents", "cites", "Information Governance Team", "personal data",
-                   "Do not paste personal data"):
+    for phrase in (
+        "council documents",
+        "cites",
+        "Information Governance Team",
+        "personal data",
+        "Do not paste personal data",
+    ):
         assert phrase in full
     assert manifest["icons"] == {"color": "color.png", "outline": "outline.png"}
 
@@ -131,15 +136,18 @@ def test_accent_colour_matches_icon_background(manifest: dict, package: Path) ->
     assert "#{:02X}{:02X}{:02X}".format(*corner) == accent.upper()
 
 
-@pytest.mark.parametrize("bad", [
-    "",
-    "not-a-guid",
-    "0a1b2c3d4e5f4a6b8c7d9e0f1a2b3c4d",
-    "{0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d}",
-    "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4",
-    "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4g",
-    "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d\n\"x\"",
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "not-a-guid",
+        "0a1b2c3d4e5f4a6b8c7d9e0f1a2b3c4d",
+        "{0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d}",
+        "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4",
+        "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4g",
+        '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d\n"x"',
+    ],
+)
 def test_invalid_guid_rejected(tmp_path: Path, bad: str) -> None:
     out = tmp_path / "out.zip"
     with pytest.raises(ValueError, match="GUID"):
@@ -153,8 +161,9 @@ def test_upper_case_guid_is_accepted_and_normalised(tmp_path: Path) -> None:
         assert json.loads(archive.read("manifest.json"))["id"] == APP_ID
 
 
-@pytest.mark.parametrize("url", ["http://example.org/privacy", "example.org", "", "https://",
-                                 "https://example.org/a b"])
+@pytest.mark.parametrize(
+    "url", ["http://example.org/privacy", "example.org", "", "https://", "https://example.org/a b"]
+)
 def test_non_https_url_rejected(tmp_path: Path, url: str) -> None:
     with pytest.raises(ValueError, match="https"):
         build_package(DEFAULT_MANIFEST_DIR, tmp_path / "p.zip", APP_ID, url, TERMS, WEBSITE)
@@ -202,8 +211,7 @@ def test_build_is_reproducible(tmp_path: Path) -> None:
     assert first.read_bytes() == second.read_bytes()
 
 
-def test_cli_reads_app_id_from_env_and_warns_about_placeholder_urls(tmp_path: Path,
-                                                                    monkeypatch) -> None:
+def test_cli_reads_app_id_from_env_and_warns_about_placeholder_urls(tmp_path: Path, monkeypatch) -> None:
     for name in ("PRIVACY_URL", "TERMS_URL", "WEBSITE_URL"):
         monkeypatch.delenv(name, raising=False)
     out = tmp_path / "dist" / "governance-assistant.zip"
@@ -244,16 +252,20 @@ def test_cli_requires_app_id(tmp_path: Path, monkeypatch) -> None:
 def test_manifest_valid_against_official_schema(manifest: dict) -> None:
     schema_env = os.environ.get("TEAMS_MANIFEST_SCHEMA")
     if not schema_env:
-        pytest.skip("TEAMS_MANIFEST_SCHEMA is not set: run scripts/validate_manifest.sh, or export "
-                    "TEAMS_MANIFEST_SCHEMA=\"$(bash scripts/validate_manifest.sh --print-schema)\"")
+        pytest.skip(
+            "TEAMS_MANIFEST_SCHEMA is not set: run scripts/validate_manifest.sh, or export "
+            'TEAMS_MANIFEST_SCHEMA="$(bash scripts/validate_manifest.sh --print-schema)"'
+        )
     schema_path = Path(schema_env)
     assert schema_path.is_file(), f"TEAMS_MANIFEST_SCHEMA points to a missing file: {schema_path}"
     jsonschema = pytest.importorskip("jsonschema", reason="jsonschema is not installed")
     schema = json.loads(schema_path.read_text(encoding="utf-8"))
     assert f"/v{manifest['manifestVersion']}/" in schema_path.as_posix(), (
-        f"schema {schema_path} does not match manifestVersion {manifest['manifestVersion']}")
+        f"schema {schema_path} does not match manifestVersion {manifest['manifestVersion']}"
+    )
     # The schema declares draft-04 but uses "const" and "if"/"then": Draft 7 enforces them.
     validator = jsonschema.Draft7Validator(schema)
-    errors = [f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
-              for e in validator.iter_errors(manifest)]
+    errors = [
+        f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in validator.iter_errors(manifest)
+    ]
     assert not errors, "\n".join(errors)
