@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 
 from bot.config import Settings
-from bot.core.assistant import Assistant, Contacts
 from bot.core import privacy
+from bot.core.assistant import Assistant, Contacts
 from bot.core.embed import Embedder, MiniLMEmbedder
-from bot.core.index_store import build_index, current_build, load_index
+from bot.core.index_store import IndexMissing, build_index, current_build, load_index
 
 log = logging.getLogger(__name__)
 
@@ -19,12 +19,14 @@ def make_embedder() -> Embedder:
 
 def make_assistant(settings: Settings, build_if_missing: bool = True, embedder: Embedder | None = None) -> Assistant:
     """Load the model and the index once; build the index first when there is none."""
-    embedder = embedder or make_embedder()
-    if build_if_missing and current_build(settings.index_dir) is None:
+    if current_build(settings.index_dir) is None:
+        if not build_if_missing:
+            raise IndexMissing(f"no index at {settings.index_dir} (build it with: python -m bot index)")
+        embedder = embedder or make_embedder()
         log.info("no index at %s: building it from %s", settings.index_dir, settings.knowledge_dir)
-        report = build_index(settings.knowledge_dir, settings.index_dir, embedder)
-        log.info(report.summary())
+        log.info(build_index(settings.knowledge_dir, settings.index_dir, embedder).summary())
     snapshot = load_index(settings.index_dir)
+    embedder = embedder or make_embedder()
     privacy.warm_up()  # the name recogniser takes a second or two to load: not on the first question
     return Assistant(snapshot, embedder, contacts=Contacts(ig_mailbox=settings.ig_mailbox))
 
