@@ -122,7 +122,7 @@ class GovernanceBot(ActivityHandler):
         reaction = action.get("reaction")
         if value.get("actionName") != "feedback" or reaction not in ("like", "dislike"):
             log.info("rejected submitAction: not a like/dislike feedback")
-            return InvokeResponse(status=int(HTTPStatus.BAD_REQUEST), body={"error": "not a feedback action"})
+            return InvokeResponse(status=int(HTTPStatus.BAD_REQUEST))
         record = self._recent.get(activity.reply_to_id or "")
         comment = _redacted(_feedback_text(action.get("feedback")))
         if self._feedback is not None:
@@ -138,7 +138,7 @@ class GovernanceBot(ActivityHandler):
             )
             await loop.run_in_executor(None, self._feedback.add, item)
         log.info("feedback reaction=%s known_reply=%s comment=%s", reaction, record is not None, bool(comment))
-        return InvokeResponse(status=int(HTTPStatus.OK), body={})
+        return InvokeResponse(status=int(HTTPStatus.OK))
 
     async def _run_command(self, command: commands.Command, turn_context: TurnContext) -> None:
         ctx = commands.CommandContext(turn_context, self._services)
@@ -195,7 +195,7 @@ def _bot_mentions(activity: Activity) -> list[str]:
     for entity in activity.entities or []:
         if getattr(entity, "type", None) != "mention":
             continue
-        data = entity.serialize() if hasattr(entity, "serialize") else dict(entity)
+        data = dict(getattr(entity, "additional_properties", None) or {})
         mentioned = data.get("mentioned") or {}
         if bot_id and mentioned.get("id") == bot_id:
             found.append(data.get("text") or f"<at>{mentioned.get('name', '')}</at>")
