@@ -31,6 +31,8 @@ from bot.teams.render import answer_activity, text_activity, typing_activity
 
 log = logging.getLogger(__name__)
 
+FOLLOW_UP_PROMPT = "You could also ask:"
+
 WELCOME = (
     "Hello, I'm the Governance Assistant, an automated assistant for Lancashire County Council "
     "staff. I answer questions from the council's own policy documents and staff bulletins, and "
@@ -81,7 +83,11 @@ class GovernanceBot(ActivityHandler):
         loop = asyncio.get_running_loop()
         answer, asked = await loop.run_in_executor(None, self._respond, text, previous)
         suggestions = followups(answer, self._topics(), asked) if scope in (None, "personal") else []
-        sent = await turn_context.send_activity(answer_activity(answer, suggestions))
+        sent = await turn_context.send_activity(answer_activity(answer))
+        if suggestions:
+            # A separate message: Teams clients (the Agents Playground among them) drop the
+            # citations of a message that carries suggested actions.
+            await turn_context.send_activity(text_activity(FOLLOW_UP_PROMPT, suggestions))
         if answer.route is not Route.DECLINE and asked:
             self._memory.put(key, asked)
         if sent is not None and sent.id:
