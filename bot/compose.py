@@ -82,6 +82,9 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None):
         loop = asyncio.get_running_loop()
         try:
             assistant = await loop.run_in_executor(None, make_assistant, settings, True, embedder)
+            from bot.core.privacy import warm_up
+
+            await loop.run_in_executor(None, warm_up)  # the first question should not wait for it
         except Exception as exc:
             log.exception("start-up failed")
             state.error = f"{type(exc).__name__}: {exc}"

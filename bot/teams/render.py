@@ -78,7 +78,7 @@ def suggested(questions: Sequence[str]) -> SuggestedActions | None:
     """Buttons that send the question as if typed (imBack), as Teams shows in personal chats."""
     if not questions:
         return None
-    return SuggestedActions(actions=[CardAction(type="imBack", title=shorten(q, 60), value=q) for q in questions])
+    return SuggestedActions(actions=[CardAction(type="imBack", title=shorten(q, 45), value=q) for q in questions])
 
 
 def answer_activity(answer: Answer, suggestions: Sequence[str] = ()) -> Activity:

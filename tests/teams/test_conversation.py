@@ -168,7 +168,9 @@ async def test_answers_offer_follow_ups_and_feedback_buttons_in_personal_chat(ht
     # Follow-ups come as their own message: a message with suggested actions loses its citations.
     assert "suggestedActions" not in answer
     actions = offer["suggestedActions"]["actions"]
-    assert 1 <= len(actions) <= 3 and all(a["type"] == "imBack" and a["value"] == a["title"] for a in actions)
+    assert 1 <= len(actions) <= 3 and all(
+        a["type"] == "imBack" and a["value"].startswith(a["title"].rstrip("…")) for a in actions
+    )
     assert "And what form do I fill in?" in [a["value"] for a in actions]
 
 
