@@ -65,6 +65,8 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None):
     import asyncio
 
     import bot.teams.builtin  # noqa: F401  (registers the built-in commands)
+    from bot.store.db import make_engine
+    from bot.store.feedback import FeedbackStore
     from bot.teams.handler import GovernanceBot
     from bot.web import ServiceState, create_app
 
@@ -74,10 +76,19 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None):
     def answer(text: str):
         return holder["assistant"].answer(text)
 
+    def topics() -> list[str]:
+        """Section headings of the loaded documents, offered as follow-up questions."""
+        assistant = holder.get("assistant")
+        chunks = assistant.snapshot.chunks if assistant else []
+        return list(dict.fromkeys(c.section for c in chunks if c.section))
+
     async def startup() -> None:
         loop = asyncio.get_running_loop()
         try:
             assistant = await loop.run_in_executor(None, make_assistant, settings, True, embedder)
+            from bot.core.privacy import warm_up
+
+            await loop.run_in_executor(None, warm_up)  # the first question should not wait for it
         except Exception as exc:
             log.exception("start-up failed")
             state.error = f"{type(exc).__name__}: {exc}"
@@ -89,7 +100,15 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None):
 
     app = create_app(
         make_adapter(settings),
-        GovernanceBot(answer, services={"state": state}, ig_members=settings.ig_member_ids),
+        GovernanceBot(
+            answer,
+            services={"state": state},
+            ig_members=settings.ig_member_ids,
+            feedback=FeedbackStore(make_engine(settings.database_url)),
+            topics=topics,
+            memory_items=settings.conversation_memory_items,
+            memory_minutes=settings.conversation_memory_minutes,
+        ),
         state,
         startup=startup,
         max_body_bytes=settings.max_body_bytes,

@@ -35,6 +35,18 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("IG_MEMBERS", "ig_members"),
         description="Comma-separated Entra (AAD) object ids of IG team members, who may run IG commands.",
     )
+    conversation_memory_items: int = Field(
+        10_000,
+        ge=0,
+        validation_alias=AliasChoices("CONVERSATION_MEMORY_ITEMS", "conversation_memory_items"),
+        description="How many conversations' last (redacted) question are kept for follow-ups.",
+    )
+    conversation_memory_minutes: float = Field(
+        30.0,
+        ge=0,
+        validation_alias=AliasChoices("CONVERSATION_MEMORY_MINUTES", "conversation_memory_minutes"),
+        description="How long a follow-up can refer back to the previous question.",
+    )
     max_body_bytes: int = Field(1024 * 1024, validation_alias=AliasChoices("MAX_BODY_BYTES", "max_body_bytes"))
     log_level: str = Field("INFO", validation_alias=AliasChoices("LOG_LEVEL", "log_level"))
 

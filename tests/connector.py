@@ -17,17 +17,20 @@ class Connector:
     def __init__(self) -> None:
         self.received: list[dict[str, Any]] = []
         self.paths: list[str] = []
+        self.ids: list[str] = []  # the activity id the channel gave each recorded activity
         self._arrived = asyncio.Condition()
         self.url = ""
         self._runner: web.AppRunner | None = None
 
     async def _record(self, request: web.Request) -> web.Response:
         body = await request.json()
+        sent_id = str(uuid.uuid4())
         async with self._arrived:
             self.received.append(body)
             self.paths.append(request.path)
+            self.ids.append(sent_id)
             self._arrived.notify_all()
-        return web.json_response({"id": str(uuid.uuid4())})
+        return web.json_response({"id": sent_id})
 
     async def start(self) -> Connector:
         app = web.Application()

@@ -3,18 +3,35 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Callable
+from http import HTTPStatus
 
-from botbuilder.core import ActivityHandler, MessageFactory, TurnContext
-from botbuilder.schema import ChannelAccount
+from botbuilder.core import ActivityHandler, InvokeResponse, MessageFactory, TurnContext
+from botbuilder.schema import Activity, ChannelAccount
 
-from bot.core.models import Answer
+from bot.core.models import Answer, Route
+from bot.core.privacy import redact
+from bot.core.text import clean
+from bot.store.feedback import Feedback, FeedbackStore
 from bot.teams import commands
-from bot.teams.render import answer_activity, typing_activity
+from bot.teams.conversation import (
+    WELCOME_QUESTIONS,
+    AnswerRecord,
+    Bounded,
+    followups,
+    is_follow_up,
+    needs_mention,
+    strip_mentions,
+    with_context,
+)
+from bot.teams.render import answer_activity, text_activity, typing_activity
 
 log = logging.getLogger(__name__)
+
+FOLLOW_UP_PROMPT = "You could also ask:"
 
 WELCOME = (
     "Hello, I'm the Governance Assistant, an automated assistant for Lancashire County Council "
@@ -33,32 +50,101 @@ class GovernanceBot(ActivityHandler):
         answer: Callable[[str], Answer],
         services: dict[str, object] | None = None,
         ig_members: frozenset[str] = frozenset(),
+        feedback: FeedbackStore | None = None,
+        topics: Callable[[], list[str]] = list,
+        memory_items: int = 10_000,
+        memory_minutes: float = 30.0,
     ) -> None:
         self._answer = answer
         self._services = services or {}
         self._ig_members = ig_members
+        self._feedback = feedback
+        self._topics = topics
+        # Only redacted text is ever kept, and only for a while: see bot.teams.conversation.
+        self._memory: Bounded[str, str] = Bounded(memory_items, memory_minutes * 60)
+        self._recent: Bounded[str, AnswerRecord] = Bounded(memory_items, 24 * 3600)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         started = time.perf_counter()
         activity = turn_context.activity
-        text = (TurnContext.remove_recipient_mention(activity) if activity.entities else activity.text) or ""
+        scope = activity.conversation.conversation_type if activity.conversation else None
+        mentions = _bot_mentions(activity)
+        if needs_mention(scope) and not mentions:
+            log.info("ignored message in %s: the bot was not mentioned", scope)
+            return
+        text = strip_mentions(activity.text or "", mentions)
         command = commands.match(text)
         if command is not None:
             await self._run_command(command, turn_context)
             return
         await turn_context.send_activity(typing_activity())
+        key = _memory_key(activity)
+        previous = self._memory.get(key)
         loop = asyncio.get_running_loop()
-        answer = await loop.run_in_executor(None, self._answer, text or "")
-        await turn_context.send_activity(answer_activity(answer))
+        answer, asked = await loop.run_in_executor(None, self._respond, text, previous)
+        suggestions = followups(answer, self._topics(), asked) if scope in (None, "personal") else []
+        sent = await turn_context.send_activity(answer_activity(answer))
+        if suggestions:
+            # A separate message: Teams clients (the Agents Playground among them) drop the
+            # citations of a message that carries suggested actions.
+            await turn_context.send_activity(text_activity(FOLLOW_UP_PROMPT, suggestions))
+        if answer.route is not Route.DECLINE and asked:
+            self._memory.put(key, asked)
+        if sent is not None and sent.id:
+            cited = tuple(c.title for c in answer.citations)
+            self._recent.put(sent.id, AnswerRecord(asked, answer.text, answer.route.value, cited))
         # Never log the question: it may hold personal data. Log what the bot did.
         log.info(
-            "answered route=%s confidence=%.3f citations=%d redacted=%s ms=%.0f",
+            "answered route=%s confidence=%.3f citations=%d redacted=%s follow_up=%s ms=%.0f",
             answer.route.value,
             answer.confidence,
             len(answer.citations),
             ",".join(answer.redacted) or "-",
+            asked != _redacted(text),
             (time.perf_counter() - started) * 1000,
         )
+
+    def _respond(self, text: str, previous: str | None) -> tuple[Answer, str]:
+        """Answer, reading a follow-up in the light of the previous (redacted) question.
+
+        Returns the answer and the redacted question it answered (with its context), which is
+        all the bot remembers of the turn.
+        """
+        question = _redacted(text)
+        if previous and question and is_follow_up(question):
+            return self._answer(with_context(previous, text)), with_context(previous, question)
+        return self._answer(text), question
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        activity = turn_context.activity
+        if activity.name == "message/submitAction":
+            return await self._on_feedback(activity)
+        return await super().on_invoke_activity(turn_context)
+
+    async def _on_feedback(self, activity: Activity) -> InvokeResponse:
+        """Teams' feedback buttons: store the reaction with what was asked and answered."""
+        value = activity.value if isinstance(activity.value, dict) else {}
+        action = value.get("actionValue") if isinstance(value.get("actionValue"), dict) else {}
+        reaction = action.get("reaction")
+        if value.get("actionName") != "feedback" or reaction not in ("like", "dislike"):
+            log.info("rejected submitAction: not a like/dislike feedback")
+            return InvokeResponse(status=int(HTTPStatus.BAD_REQUEST))
+        record = self._recent.get(activity.reply_to_id or "")
+        comment = _redacted(_feedback_text(action.get("feedback")))
+        if self._feedback is not None:
+            loop = asyncio.get_running_loop()
+            item = Feedback(
+                reply_id=activity.reply_to_id or "",
+                reaction=reaction,
+                comment=comment,
+                question=record.question if record else None,
+                answer=record.answer if record else None,
+                route=record.route if record else None,
+                citations=record.citations if record else (),
+            )
+            await loop.run_in_executor(None, self._feedback.add, item)
+        log.info("feedback reaction=%s known_reply=%s comment=%s", reaction, record is not None, bool(comment))
+        return InvokeResponse(status=int(HTTPStatus.OK))
 
     async def _run_command(self, command: commands.Command, turn_context: TurnContext) -> None:
         ctx = commands.CommandContext(turn_context, self._services)
@@ -78,5 +164,52 @@ class GovernanceBot(ActivityHandler):
         personal = (activity.conversation and activity.conversation.conversation_type) in (None, "personal")
         bot_added = any(m.id == bot_id for m in members_added)
         # In a chat or channel, greet once when the bot arrives, not every new member.
-        if personal or bot_added:
-            await turn_context.send_activity(MessageFactory.text(WELCOME))
+        if personal:
+            await turn_context.send_activity(
+                text_activity(WELCOME + "\n\nYou could start with one of these:", WELCOME_QUESTIONS)
+            )
+        elif bot_added:
+            examples = "\n".join(f"- {q}" for q in WELCOME_QUESTIONS)
+            await turn_context.send_activity(
+                text_activity(
+                    f"{WELCOME}\n\nMention me (@Governance Assistant) with your question, for example:\n{examples}"
+                )
+            )
+
+
+def _redacted(text: str) -> str:
+    return redact(clean(text)).text if text and text.strip() else ""
+
+
+def _feedback_text(raw: object) -> str:
+    """Teams sends the typed comment as a JSON string: {"feedbackText": "..."}."""
+    if not isinstance(raw, str) or not raw.strip():
+        return ""
+    try:
+        parsed = json.loads(raw)
+    except ValueError:
+        return raw[:2000]
+    if isinstance(parsed, dict):
+        return str(parsed.get("feedbackText") or "")[:2000]
+    return ""
+
+
+def _bot_mentions(activity: Activity) -> list[str]:
+    """The text of each @mention of this bot in the message (e.g. "<at>Governance Assistant</at>")."""
+    bot_id = activity.recipient.id if activity.recipient else None
+    found = []
+    for entity in activity.entities or []:
+        if getattr(entity, "type", None) != "mention":
+            continue
+        data = dict(getattr(entity, "additional_properties", None) or {})
+        mentioned = data.get("mentioned") or {}
+        if bot_id and mentioned.get("id") == bot_id:
+            found.append(data.get("text") or f"<at>{mentioned.get('name', '')}</at>")
+    return found
+
+
+def _memory_key(activity: Activity) -> str:
+    """One memory per conversation (a channel thread is its own conversation) and person."""
+    conversation = activity.conversation.id if activity.conversation else ""
+    person = activity.from_property.id if activity.from_property else ""
+    return f"{conversation}|{person}"

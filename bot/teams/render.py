@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import html
+import json
 import re
+from collections.abc import Sequence
 from typing import ClassVar
 
-from botbuilder.schema import Activity, ActivityTypes, Entity
+from botbuilder.schema import Activity, ActivityTypes, CardAction, Entity, SuggestedActions
 
 from bot.core.models import Answer, Citation
 from bot.core.text import shorten
@@ -16,8 +18,11 @@ NAME_CHARS = 80
 ABSTRACT_CHARS = 160
 KEYWORD_CHARS = 28
 MAX_KEYWORDS = 3
-# Teams rejects activities over about 100 KB; keep the text well below.
+# Teams rejects activities over about 100 KB; every message is kept under MAX_ACTIVITY_BYTES
+# of JSON (text, citations and buttons together), with room to spare for the channel's own fields.
 MAX_TEXT_CHARS = 20_000
+MAX_ACTIVITY_BYTES = 60_000
+MAX_CITATIONS = 20
 
 _URL = re.compile(r"^https?://", re.I)
 
@@ -69,16 +74,58 @@ def safe_text(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def answer_activity(answer: Answer) -> Activity:
-    """A Teams message for an Answer: one root Message entity, AI-labelled, with citations."""
-    entity = MessageEntity(citation=[claim(c) for c in answer.citations])
-    return Activity(
+def suggested(questions: Sequence[str]) -> SuggestedActions | None:
+    """Buttons that send the question as if typed (imBack), as Teams shows in personal chats."""
+    if not questions:
+        return None
+    return SuggestedActions(actions=[CardAction(type="imBack", title=shorten(q, 45), value=q) for q in questions])
+
+
+def answer_activity(answer: Answer, suggestions: Sequence[str] = ()) -> Activity:
+    """A Teams message for an Answer: one root Message entity, AI-labelled, with citations,
+    feedback buttons, and suggested follow-ups; always under the Teams size limit."""
+    entity = MessageEntity(citation=[claim(c) for c in answer.citations[:MAX_CITATIONS]])
+    activity = Activity(
         type=ActivityTypes.message,
         text=shorten(safe_text(answer.text), MAX_TEXT_CHARS),
         text_format="markdown",
         entities=[entity],
-        channel_data={"feedbackLoopEnabled": False},
+        channel_data={"feedbackLoopEnabled": True},
+        suggested_actions=suggested(suggestions),
     )
+    return fit(activity)
+
+
+def text_activity(text: str, suggestions: Sequence[str] = ()) -> Activity:
+    """A plain message (welcome, help), optionally with suggested questions."""
+    activity = Activity(
+        type=ActivityTypes.message,
+        text=shorten(text, MAX_TEXT_CHARS),
+        text_format="markdown",
+        suggested_actions=suggested(suggestions),
+    )
+    return fit(activity)
+
+
+def wire_size(activity: Activity) -> int:
+    """Bytes of the activity as JSON on the wire."""
+    return len(json.dumps(activity.serialize(), ensure_ascii=False).encode("utf-8"))
+
+
+def fit(activity: Activity, limit: int = MAX_ACTIVITY_BYTES) -> Activity:
+    """Cut the text (never the citations' structure) until the whole activity fits in `limit`."""
+    size = wire_size(activity)
+    while size > limit and activity.text and activity.text != "…":
+        encoded = activity.text.encode("utf-8")
+        keep = max(0, len(encoded) - (size - limit) - 64)
+        # JSON escaping can make a character cost more than its UTF-8 bytes: cut, measure again.
+        activity.text = encoded[:keep].decode("utf-8", errors="ignore").rsplit(" ", 1)[0] + "…"
+        size = wire_size(activity)
+    if size > limit:  # only citations are left to blame: drop their abstracts
+        for entity in activity.entities or []:
+            for c in getattr(entity, "citation", None) or []:
+                c["appearance"].pop("abstract", None)
+    return activity
 
 
 def typing_activity() -> Activity:

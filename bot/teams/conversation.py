@@ -1,0 +1,130 @@
+"""How a conversation with the bot flows in Teams: who it answers, what it remembers, what it offers.
+
+Pure logic over plain values (no botbuilder types), so the handler stays a thin translator:
+
+- mentions: in channels and group chats the bot answers only when @mentioned, with the mention
+  text removed from the question;
+- memory: the last *redacted* question per conversation and person, bounded in size and age,
+  so a follow-up ("and what form do I fill in?") is answered in the context of the turn before;
+- suggestions: three questions in the welcome, and follow-ups after an answer;
+- recent replies: what each recent answer was, keyed by the reply's activity id, so feedback
+  clicked on it can be stored with the (redacted) question and the answer.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from bot.core.models import Answer, Route
+
+WELCOME_QUESTIONS = (
+    "Who do I contact about AI and personal data?",
+    "When is the last employee conference session?",
+    "What is happening with children's social care reform?",
+)
+
+# Words that make a short question lean on the one before it.
+_OPENERS = re.compile(r"^(and|also|but|so|then|plus|what about|how about|same for|what else)\b", re.I)
+_ANAPHORA = re.compile(r"\b(it|its|that|this|those|these|they|them|their|there|he|she|one)\b", re.I)
+FOLLOW_UP_MAX_WORDS = 10
+CONTEXT_MAX_CHARS = 400
+
+SCOPED = frozenset({"channel", "groupChat"})
+
+
+def needs_mention(conversation_type: str | None) -> bool:
+    """Channels and group chats: only messages that @mention the bot are for it."""
+    return conversation_type in SCOPED
+
+
+def strip_mentions(text: str, mention_texts: Iterable[str]) -> str:
+    """The question without the bot's @mention (e.g. "<at>Governance Assistant</at>")."""
+    for mention in mention_texts:
+        if mention:
+            text = text.replace(mention, " ")
+    # Teams sometimes leaves an empty or name-only <at> tag; never treat it as question text.
+    text = re.sub(r"<at>[^<]*</at>", " ", text, flags=re.I)
+    return " ".join(text.split())
+
+
+def is_follow_up(question: str) -> bool:
+    """A short question that starts like a continuation or points back ("it", "that")."""
+    words = question.split()
+    if not words or len(words) > FOLLOW_UP_MAX_WORDS:
+        return False
+    return bool(_OPENERS.match(question.strip()) or _ANAPHORA.search(question))
+
+
+def with_context(previous: str, question: str) -> str:
+    """The text to answer for a follow-up: the previous (redacted) question, then this one."""
+    return f"{previous[-CONTEXT_MAX_CHARS:]} {question}".strip()
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class Bounded(Generic[K, V]):
+    """A thread-safe LRU map with a maximum size and age: memory that can never grow unbounded."""
+
+    def __init__(self, max_items: int, max_age_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._items: OrderedDict[K, tuple[float, V]] = OrderedDict()
+        self._max_items = max_items
+        self._max_age = max_age_s
+        self._clock = clock
+        self._lock = threading.Lock()
+
+    def put(self, key: K, value: V) -> None:
+        with self._lock:
+            self._items[key] = (self._clock(), value)
+            self._items.move_to_end(key)
+            while len(self._items) > self._max_items:
+                self._items.popitem(last=False)
+
+    def get(self, key: K) -> V | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is None:
+                return None
+            stamp, value = found
+            if self._clock() - stamp > self._max_age:
+                del self._items[key]
+                return None
+            return value
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+@dataclass(frozen=True)
+class AnswerRecord:
+    """What the bot said in one reply: enough to file feedback on it. The question is redacted."""
+
+    question: str
+    answer: str
+    route: str
+    citations: tuple[str, ...]
+
+
+def followups(answer: Answer, topics: Iterable[str], asked: str, limit: int = 2) -> list[str]:
+    """Questions worth offering after an answer (shown as buttons in personal chats)."""
+    if answer.route is Route.ESCALATE:
+        options = ["And what form do I fill in?", "What does the council say about AI and data protection?"]
+    elif answer.route is Route.DECLINE:
+        options = list(WELCOME_QUESTIONS)
+    else:
+        cited = {c.title.lower() for c in answer.citations}
+        options = [f"Tell me about {t}" for t in topics if t and t.lower() not in cited]
+        options += list(WELCOME_QUESTIONS)
+    asked_key = asked.lower().strip(" ?")
+    out: list[str] = []
+    for option in options:
+        if option.lower().strip(" ?") != asked_key and option not in out:
+            out.append(option)
+    return out[:limit]

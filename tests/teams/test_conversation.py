@@ -1,0 +1,230 @@
+"""The conversation as Teams users meet it, over HTTP against the real app and a local connector.
+
+Mentions and threads in channels and group chats, follow-ups, suggested questions and feedback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+import pytest
+from aiohttp import ClientSession, web
+from sqlalchemy import create_engine
+
+from bot.compose import make_web_app
+from bot.config import Settings
+from bot.store.feedback import FeedbackStore
+from tests.conftest import KNOWLEDGE
+from tests.connector import Connector, activity
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+BOT = {"id": "28:bot-1", "name": "Governance Assistant"}
+MENTION_TEXT = "<at>Governance Assistant</at>"
+
+
+def mention_entity() -> dict:
+    return {"type": "mention", "text": MENTION_TEXT, "mentioned": BOT}
+
+
+@pytest.fixture(scope="module")
+async def connector():
+    c = await Connector().start()
+    yield c
+    await c.stop()
+
+
+@pytest.fixture(scope="module")
+async def http():
+    async with ClientSession() as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'bot.sqlite3'}"
+
+
+@pytest.fixture(scope="module")
+async def bot_url(bulletin_index, embedder, http, database_url):
+    settings = Settings(
+        knowledge_dir=KNOWLEDGE, index_dir=bulletin_index, app_id="", app_password="", database_url=database_url
+    )
+    runner = web.AppRunner(make_web_app(settings, embedder=embedder), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    base = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+    for _ in range(600):
+        async with http.get(f"{base}/healthz") as r:
+            if r.status == 200:
+                break
+        await asyncio.sleep(0.1)
+    yield base
+    await runner.cleanup()
+
+
+async def post(http, bot_url, body) -> int:
+    async with http.post(f"{bot_url}/api/messages", json=body) as r:
+        assert r.status < 500, await r.text()
+        return r.status
+
+
+def answers(connector: Connector, conv: str) -> list[dict]:
+    """The bot's answers in a conversation (not the follow-up suggestions sent after them)."""
+    return [a for a in connector.messages(conv) if a.get("entities")]
+
+
+def channel_thread() -> tuple[str, dict]:
+    """A channel conversation as Teams sends it for a thread: the root post id after ;messageid=."""
+    root = str(1700000000000 + uuid.uuid4().int % 10**9)
+    conv_id = f"19:{uuid.uuid4().hex}@thread.tacv2;messageid={root}"
+    return conv_id, {"id": conv_id, "conversationType": "channel", "tenantId": "tenant-1", "isGroup": True}
+
+
+async def test_in_a_channel_the_bot_stays_quiet_unless_mentioned(http, bot_url, connector):
+    conv_id, conversation = channel_thread()
+    body = activity(connector.url, "When is the last employee conference session?", conversation=conv_id)
+    body["conversation"] = conversation
+    await post(http, bot_url, body)
+    assert [a for a in connector.received if a["conversation"]["id"] == conv_id] == []
+
+
+async def test_a_mention_in_a_channel_is_answered_in_the_thread_without_the_mention_text(http, bot_url, connector):
+    conv_id, conversation = channel_thread()
+    body = activity(
+        connector.url,
+        f"{MENTION_TEXT} When is the last employee conference session?",
+        conversation=conv_id,
+        entities=[mention_entity()],
+    )
+    body["conversation"] = conversation
+    await post(http, bot_url, body)
+    [reply] = connector.messages(conv_id)
+    assert "27 November" in reply["text"] and "Governance Assistant" not in reply["text"]
+    # Teams threads a channel reply by the thread's conversation id (;messageid=root) and replyToId.
+    index = connector.received.index(reply)
+    assert connector.paths[index] == f"/v3/conversations/{conv_id}/activities/{body['id']}"
+    assert reply["replyToId"] == body["id"]
+    assert "suggestedActions" not in reply  # Teams shows suggested actions in personal chats only
+
+
+async def test_a_group_chat_needs_a_mention_too_and_commands_work_after_it(http, bot_url, connector):
+    conv_id = f"19:{uuid.uuid4().hex}@thread.v2"
+    group = {"id": conv_id, "conversationType": "groupChat", "tenantId": "tenant-1", "isGroup": True}
+    quiet = activity(connector.url, "help", conversation=conv_id)
+    quiet["conversation"] = group
+    await post(http, bot_url, quiet)
+    assert connector.messages(conv_id) == []
+    asked = activity(connector.url, f"{MENTION_TEXT} help", conversation=conv_id, entities=[mention_entity()])
+    asked["conversation"] = group
+    await post(http, bot_url, asked)
+    [reply] = connector.messages(conv_id)
+    assert "automated assistant" in reply["text"] and "Commands: help" in reply["text"]
+
+
+async def test_a_mention_of_someone_else_is_not_a_mention_of_the_bot(http, bot_url, connector):
+    conv_id, conversation = channel_thread()
+    other = {"type": "mention", "text": "<at>Megan</at>", "mentioned": {"id": "29:megan", "name": "Megan"}}
+    body = activity(connector.url, "<at>Megan</at> when is the conference?", conversation=conv_id, entities=[other])
+    body["conversation"] = conversation
+    await post(http, bot_url, body)
+    assert connector.messages(conv_id) == []
+
+
+async def test_a_follow_up_uses_the_previous_question(http, bot_url, connector):
+    conv = f"a:{uuid.uuid4().hex}"
+    await post(
+        http, bot_url, activity(connector.url, "Who do I contact about AI and personal data?", conversation=conv)
+    )
+    await post(http, bot_url, activity(connector.url, "and what form do I fill in?", conversation=conv))
+    first, follow_up = answers(connector, conv)
+    assert "informationgovernance@lancashire.gov.uk" in first["text"]
+    assert "e-form" in follow_up["text"] and "[" in follow_up["text"]
+    # Without the first turn, the same words are not enough to answer.
+    alone = f"a:{uuid.uuid4().hex}"
+    await post(http, bot_url, activity(connector.url, "and what form do I fill in?", conversation=alone))
+    [reply] = answers(connector, alone)
+    assert "can't find" in reply["text"] and "e-form" not in reply["text"]
+
+
+async def test_a_follow_up_about_the_conference_place(http, bot_url, connector):
+    conv = f"a:{uuid.uuid4().hex}"
+    await post(http, bot_url, activity(connector.url, "Was the Burnley conference cancelled?", conversation=conv))
+    await post(http, bot_url, activity(connector.url, "why was that?", conversation=conv))
+    _, follow_up = answers(connector, conv)
+    assert "heating" in follow_up["text"]
+
+
+async def test_answers_offer_follow_ups_and_feedback_buttons_in_personal_chat(http, bot_url, connector):
+    conv = f"a:{uuid.uuid4().hex}"
+    await post(
+        http, bot_url, activity(connector.url, "Who do I contact about AI and personal data?", conversation=conv)
+    )
+    answer, offer = connector.messages(conv)
+    assert answer["channelData"]["feedbackLoopEnabled"] is True and answer["entities"][0]["citation"]
+    # Follow-ups come as their own message: a message with suggested actions loses its citations.
+    assert "suggestedActions" not in answer
+    actions = offer["suggestedActions"]["actions"]
+    assert 1 <= len(actions) <= 3 and all(
+        a["type"] == "imBack" and a["value"].startswith(a["title"].rstrip("…")) for a in actions
+    )
+    assert "And what form do I fill in?" in [a["value"] for a in actions]
+
+
+async def test_the_welcome_suggests_three_questions(http, bot_url, connector):
+    conv = f"a:{uuid.uuid4().hex}"
+    update = activity(
+        connector.url, None, conversation=conv, type="conversationUpdate", membersAdded=[{"id": "29:user-1"}]
+    )
+    await post(http, bot_url, update)
+    [welcome] = connector.messages(conv)
+    questions = [a["value"] for a in welcome["suggestedActions"]["actions"]]
+    assert len(questions) == 3 and "Who do I contact about AI and personal data?" in questions
+    # Each suggested question really is answered from the documents.
+    for question in questions:
+        await post(http, bot_url, activity(connector.url, question, conversation=conv))
+    replies = answers(connector, conv)
+    assert len(replies) == 3 and all(a["entities"][0].get("citation") for a in replies)
+
+
+def _feedback(service_url: str, conv: str, reply_to: str, reaction: str, comment: str) -> dict:
+    body = activity(service_url, None, conversation=conv, type="invoke", name="message/submitAction")
+    body["replyToId"] = reply_to
+    body["value"] = {
+        "actionName": "feedback",
+        "actionValue": {"reaction": reaction, "feedback": json.dumps({"feedbackText": comment})},
+    }
+    return body
+
+
+async def test_feedback_is_stored_with_the_redacted_question_and_the_answer(http, bot_url, connector, database_url):
+    conv = f"a:{uuid.uuid4().hex}"
+    question = "Sarah Jones asked me: when is the last employee conference session?"
+    await post(http, bot_url, activity(connector.url, question, conversation=conv))
+    [reply] = answers(connector, conv)
+    reply_id = connector.ids[connector.received.index(reply)]
+    async with http.post(
+        f"{bot_url}/api/messages",
+        json=_feedback(
+            connector.url, conv, reply_id, "dislike", "Wrong venue, email sarah.jones@example.org or ring 07700 900123"
+        ),
+    ) as r:
+        assert r.status == 200
+    rows = [f for f in FeedbackStore(create_engine(database_url)).all() if f.reply_id == reply_id]
+    [row] = rows
+    assert row.reaction == "dislike" and row.route == "answer"
+    assert "27 November" in row.answer and row.citations
+    assert "conference" in row.question
+    stored = json.dumps(row.__dict__)
+    assert "Sarah" not in stored and "sarah.jones" not in stored and "07700" not in stored
+    assert "Wrong venue" in row.comment
+
+
+async def test_feedback_that_is_not_a_like_or_dislike_is_refused_and_not_stored(http, bot_url, connector, database_url):
+    conv = f"a:{uuid.uuid4().hex}"
+    async with http.post(f"{bot_url}/api/messages", json=_feedback(connector.url, conv, "reply-x", "meh", "")) as r:
+        assert r.status == 400
+    assert not [f for f in FeedbackStore(create_engine(database_url)).all() if f.reply_id == "reply-x"]

@@ -1,0 +1,102 @@
+"""Every message fits Teams' size limit, and a failure reads as an apology with a reference.
+
+The bot here is the real adapter, handler and renderer over HTTP; only the answering step is
+replaced, to produce an answer far larger than the documents give, or to fail on purpose.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+
+import pytest
+from aiohttp import ClientSession, web
+
+from bot.compose import make_adapter
+from bot.config import Settings
+from bot.core.models import Answer, Citation, Route
+from bot.teams.handler import GovernanceBot
+from bot.teams.render import answer_activity, wire_size
+from bot.web import ServiceState, create_app
+from tests.connector import Connector, activity
+
+TEAMS_LIMIT = 80_000  # Teams rejects about 100 KB; we promise to stay under 80 KB
+
+
+def huge_answer() -> Answer:
+    passage = "Très long passage – with emoji 🙂 and “quotes” & <tags>. [1] " * 6_000  # ~370 KB of text
+    citations = tuple(
+        Citation(
+            i, f"Section {i} – " + "a very long heading " * 20, "doc.md", "https://example.org/doc", passage[:5000]
+        )
+        for i in range(1, 60)
+    )
+    return Answer(Route.ANSWER, passage, citations, 0.9)
+
+
+def test_a_huge_answer_is_cut_to_fit_with_its_citations_kept_within_teams_limits():
+    rendered = answer_activity(huge_answer(), ["Tell me more about this " * 10] * 3)
+    assert wire_size(rendered) < TEAMS_LIMIT
+    assert rendered.text.endswith("…")
+    [entity] = rendered.entities
+    assert 1 <= len(entity.citation) <= 20
+    assert all(len(c["appearance"]["abstract"]) <= 160 for c in entity.citation)
+    assert all(len(c["appearance"]["name"]) <= 80 for c in entity.citation)
+
+
+@pytest.fixture()
+async def serve():
+    runners = []
+
+    async def start(answer) -> tuple[str, Connector]:
+        connector = await Connector().start()
+        settings = Settings(app_id="", app_password="")
+        state = ServiceState(ready=True)
+        app = create_app(make_adapter(settings), GovernanceBot(answer), state)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        runners.append((runner, connector))
+        return f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}", connector
+
+    yield start
+    for runner, connector in runners:
+        await runner.cleanup()
+        await connector.stop()
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_huge_answer_reaches_the_channel_under_the_limit(serve):
+    base, connector = await serve(lambda text: huge_answer())
+    conv = f"a:{uuid.uuid4().hex}"
+    async with (
+        ClientSession() as http,
+        http.post(f"{base}/api/messages", json=activity(connector.url, "q", conversation=conv)) as r,
+    ):
+        assert r.status == 201
+    reply, *offers = connector.messages(conv)
+    assert all(len(json.dumps(m, ensure_ascii=False).encode()) < TEAMS_LIMIT for m in offers)
+    assert len(json.dumps(reply, ensure_ascii=False).encode()) < TEAMS_LIMIT
+    assert reply["entities"][0]["citation"] and "[1]" in reply["text"]
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_failure_shows_an_apology_and_a_reference_never_a_traceback(serve):
+    def broken(text: str) -> Answer:
+        raise RuntimeError("index file /srv/secret/path is corrupt")
+
+    base, connector = await serve(broken)
+    conv = f"a:{uuid.uuid4().hex}"
+    async with (
+        ClientSession() as http,
+        http.post(
+            f"{base}/api/messages", json=activity(connector.url, "When is the conference?", conversation=conv)
+        ) as r,
+    ):
+        assert r.status < 500
+    [reply] = connector.messages(conv)
+    assert reply["text"].startswith("Sorry, something went wrong")
+    assert re.search(r"reference [0-9a-f]{12}", reply["text"])
+    assert "Traceback" not in reply["text"] and "secret" not in reply["text"] and "RuntimeError" not in reply["text"]
