@@ -155,7 +155,11 @@ class Assistant:
         for chunk in snapshot.chunks:
             if mailbox in chunk.text.lower():
                 section = snapshot.section_of(chunk)
-                wanted = [s for s in sentences(section.text) if mailbox in s.lower() or "e-form" in s.lower()]
+                wanted = [
+                    s
+                    for s in sentences(section.text)
+                    if (mailbox in s.lower() or "e-form" in s.lower()) and s not in ex.text
+                ]
                 position = len(ex.citations) + 1
                 cite = citation(position, Hit(section, 1.0), " ".join(wanted))
                 return Extract(f"{cite.quote} [{position}]", (cite,))
