@@ -144,3 +144,34 @@ def _emit(answer, as_json: bool) -> None:
         click.echo(f"  [{c.position}] {c.title} ({c.source})")
         click.echo(f"      “{c.quote}”")
     click.echo()
+
+
+@main.command("train-router")
+@click.option(
+    "--cases",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=Path("tests/data/router_questions.jsonl"),
+    show_default=True,
+)
+@click.option("--write/--no-write", default=True, help="Save the weights as bot/core/router_model.json.")
+def train_router_cmd(cases: Path, write: bool) -> None:
+    """Fit the router's classifier on the train split only; report train and held-out scores."""
+    from importlib import resources
+
+    from bot.compose import make_embedder
+    from bot.core.router_train import evaluate, fit, load_rows
+
+    rows = load_rows(cases)
+    train = [r for r in rows if r["split"] == "train"]
+    embedder = make_embedder()
+    model = fit([r["question"] for r in train], [r["label"] == "escalate" for r in train], embedder)
+    model = type(model)(model.coef, model.intercept, model.threshold, f"{cases.name} split=train n={len(train)}")
+    report = {"threshold": round(model.threshold, 4)}
+    for split in ("train", "heldout"):
+        part = [r for r in rows if r["split"] == split]
+        score, _ = evaluate(part, embedder, model)
+        report[split] = score.as_dict()
+    click.echo(json.dumps(report))
+    if write:
+        target = resources.files("bot.core").joinpath("router_model.json")
+        Path(str(target)).write_text(model.to_json() + "\n")
