@@ -175,3 +175,31 @@ def train_router_cmd(cases: Path, write: bool) -> None:
     if write:
         target = resources.files("bot.core").joinpath("router_model.json")
         Path(str(target)).write_text(model.to_json() + "\n")
+
+
+@main.command("outbox")
+@click.option("--status", type=click.Choice(["pending", "failed", "delivered"]), default=None, help="Only these.")
+@click.option("--retry", "retry_id", type=int, default=None, help="Queue escalation ID for sending again now.")
+@click.option("--send", is_flag=True, help="Run the sender here until nothing is pending.")
+def outbox_cmd(status: str | None, retry_id: int | None, send: bool) -> None:
+    """List escalation emails (pending, failed, delivered), retry one, or send what is due."""
+    import asyncio
+
+    from bot.compose import make_sender, make_store
+
+    settings = _settings()
+    store = make_store(settings)
+    if retry_id is not None:
+        if not store.retry(retry_id):
+            raise click.ClickException(f"no undelivered escalation with id {retry_id}")
+        click.echo(f"escalation {retry_id} queued for sending")
+    if send:
+        asyncio.run(make_sender(settings, store).run(until_empty=True))
+    for e in store.list(status):
+        when = e.delivered_at or e.next_attempt_at
+        label = "delivered" if e.delivered_at else "next attempt"
+        error = f"  last error: {e.last_error}" if e.last_error and e.status != "delivered" else ""
+        click.echo(
+            f"{e.id:>5}  {e.reference}  {e.status:<9}  attempts={e.attempts}  "
+            f"{label} {when:%Y-%m-%d %H:%M:%S}  {e.message_id}{error}"
+        )

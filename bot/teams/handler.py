@@ -10,8 +10,9 @@ from collections.abc import Callable
 from botbuilder.core import ActivityHandler, MessageFactory, TurnContext
 from botbuilder.schema import ChannelAccount
 
-from bot.core.models import Answer
+from bot.core.models import Answer, Route
 from bot.teams import commands
+from bot.teams.escalation import EscalationFlow
 from bot.teams.render import answer_activity, typing_activity
 
 log = logging.getLogger(__name__)
@@ -33,14 +34,20 @@ class GovernanceBot(ActivityHandler):
         answer: Callable[[str], Answer],
         services: dict[str, object] | None = None,
         ig_members: frozenset[str] = frozenset(),
+        escalations: EscalationFlow | None = None,
     ) -> None:
         self._answer = answer
+        self._escalations = escalations
         self._services = services or {}
         self._ig_members = ig_members
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         started = time.perf_counter()
         activity = turn_context.activity
+        # An Adaptive Card's Action.Submit arrives as a message with no text and a `value`.
+        if activity.value is not None and self._escalations is not None:
+            await self._escalations.on_submit(turn_context)
+            return
         text = (TurnContext.remove_recipient_mention(activity) if activity.entities else activity.text) or ""
         command = commands.match(text)
         if command is not None:
@@ -50,6 +57,8 @@ class GovernanceBot(ActivityHandler):
         loop = asyncio.get_running_loop()
         answer = await loop.run_in_executor(None, self._answer, text or "")
         await turn_context.send_activity(answer_activity(answer))
+        if answer.route is Route.ESCALATE and self._escalations is not None:
+            await self._escalations.offer(turn_context, answer)
         # Never log the question: it may hold personal data. Log what the bot did.
         log.info(
             "answered route=%s confidence=%.3f citations=%d redacted=%s ms=%.0f",
