@@ -54,7 +54,9 @@ class Settings(BaseSettings):
     )
     graph_url: str = Field("https://graph.microsoft.com", validation_alias=AliasChoices("GRAPH_URL", "graph_url"))
     mail_dir: Path = Field(ROOT / "data" / "mail", validation_alias=AliasChoices("MAIL_DIR", "mail_dir"))
-    outbox_max_attempts: int = Field(12, ge=1, validation_alias=AliasChoices("OUTBOX_MAX_ATTEMPTS", "outbox_max_attempts"))
+    outbox_max_attempts: int = Field(
+        12, ge=1, validation_alias=AliasChoices("OUTBOX_MAX_ATTEMPTS", "outbox_max_attempts")
+    )
     outbox_backoff_max: float = Field(
         600.0, gt=0, validation_alias=AliasChoices("OUTBOX_BACKOFF_MAX", "outbox_backoff_max")
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import re
 import uuid
 
@@ -11,7 +13,7 @@ from aiohttp import ClientSession
 
 from bot.compose import make_web_app
 from bot.config import Settings
-from tests.conftest import KNOWLEDGE
+from tests.conftest import DATA, KNOWLEDGE
 from tests.connector import Connector, activity
 from tests.mail.smtp_server import SmtpServer
 from tests.test_app import _serve, _wait_ready
@@ -111,7 +113,9 @@ async def test_card_then_send_emails_ig_and_tells_the_user_twice(world, smtp):
 
     # the same card submitted again: one escalation, one email
     await _post(http, base, activity(connector.url, None, conversation=conv, value=submit))
-    again = await connector.wait_for(lambda a: a["conversation"]["id"] == conv and "already sent" in (a.get("text") or ""))
+    again = await connector.wait_for(
+        lambda a: a["conversation"]["id"] == conv and "already sent" in (a.get("text") or "")
+    )
     assert reference in again[0]["text"]
     await asyncio.sleep(1.0)
     assert [m["Subject"] for m in smtp.handler.accepted].count(msg["Subject"]) == 1
@@ -140,3 +144,58 @@ async def test_a_foreign_card_value_gets_a_clear_answer(world):
     await _post(http, base, activity(connector.url, None, conversation=conv, value={"action": "send_to_ig"}))
     reply = await connector.wait_for(lambda a: a["conversation"]["id"] == conv and a["type"] == "message")
     assert "couldn't send" in reply[0]["text"]
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+async def test_personal_data_never_reaches_logs_database_index_or_email(world, smtp, bulletin_index):
+    """Every corpus question asked in Teams; the escalations among them sent to IG via the card."""
+    http, base, connector, db = world
+    rows = [json.loads(line) for line in (DATA / "pii_corpus.jsonl").read_text().splitlines() if line.strip()]
+    rows = [r for r in rows if r["pii"]][:60]  # keeps the test under a minute
+    collect = _Collect()
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(collect)
+    root.setLevel(logging.DEBUG)
+    sent = 0
+    try:
+        for r in rows:
+            conv = f"a:{uuid.uuid4().hex}"
+            await _post(http, base, activity(connector.url, r["text"], conversation=conv))
+            card = _card(connector.messages(conv))
+            if card is not None and sent < 12:
+                await _post(
+                    http,
+                    base,
+                    activity(connector.url, None, conversation=conv, value=_submit_value(card, "Send to IG")),
+                )
+                sent += 1
+        await asyncio.to_thread(smtp.handler.wait_accepted, 1 + sent)  # plus the first test's email
+    finally:
+        root.removeHandler(collect)
+        root.setLevel(old_level)
+    assert sent >= 5
+    logs = "\n".join(collect.lines)
+    emails = "\n".join(m.as_string() for m in smtp.handler.accepted)
+    replies = "\n".join(json.dumps(a) for a in connector.received)
+    stored = db.read_bytes() + b"".join(p.read_bytes() for p in db.parent.glob("*.sqlite3-*"))
+    index = b"".join(p.read_bytes() for p in bulletin_index.rglob("*") if p.is_file())
+    leaks = []
+    for r in rows:
+        for item in r["pii"]:
+            pattern = re.compile(rf"(?<![\w]){re.escape(item)}(?![\w])")
+            for where, text in (("logs", logs), ("email", emails), ("teams replies", replies)):
+                if pattern.search(text):
+                    leaks.append((where, item))
+            for where, blob in (("sqlite", stored), ("index", index)):
+                if pattern.search(blob.decode("utf-8", "ignore")):
+                    leaks.append((where, item))
+    assert leaks == []

@@ -27,10 +27,15 @@ AI_TERMS = re.compile(
     r"transcri(?:be|bing|bed|ption|ptions)|speech[- ]to[- ]text|(?:speech|voice) recognition|"
     r"dictation software|facial recognition|face recognition|(?:number|licence) plate recognition|anpr|"
     r"automated decisions?(?:[- ]making)?|automated decision[- ]making|algorithms?|algorithmic|"
-    r"predictive (?:analytics|models?|tools?|software|risk)|cameras? that (?:detect|recognise|identify)|tag (?:who|people|faces)|risk (?:scoring|prediction|models?)|"
+    r"predictive (?:analytics|models?|tools?|software|risk)|cameras? that (?:detect|recognise|identify)|"
+    r"tag (?:who|people|faces)|risk (?:scoring|prediction|models?)|"
     r"profiling|sentiment analysis|emotion (?:detection|recognition)|computer vision|"
     r"otter(?:\.ai)?|magic notes|grammarly|intelligent recap|ai scribes?|scribe|voice clon(?:e|ing)|"
-    r"neural networks?|deep learning|ai[- ]powered|ai[- ]driven|ai tools?|ai platforms?|ai note-?takers?|speech analytics|smart speakers?|predict(?:s|ing|ion)? (?:which|who|whether)|(?:build|train)\w* (?:a|our own) model|models? that predicts?|app (?:that|which) (?:listen(?:s|ed)?|record(?:s|ed)?) and (?:writes?|wrote|types?|typed)(?: up)?(?: the)? notes)\b",
+    r"neural networks?|deep learning|ai[- ]powered|ai[- ]driven|ai tools?|ai platforms?|ai note-?takers?|"
+    r"speech analytics|smart speakers?|predict(?:s|ing|ion)? (?:which|who|whether)|"
+    r"(?:build|train)\w* (?:a|our own) model|models? that predicts?|"
+    r"app (?:that|which) (?:listen(?:s|ed)?|record(?:s|ed)?) and "
+    r"(?:writes?|wrote|types?|typed)(?: up)?(?: the)? notes)\b",
     re.I,
 )
 PERSONAL_TERMS = re.compile(
@@ -47,7 +52,9 @@ PERSONAL_TERMS = re.compile(
     r"names?(?: and addresses)?|addresses|dates? of birth|ni numbers?|nhs numbers?|"
     r"disciplinary|grievance|capability|complaints? from|referrals?|assessments?|care plans?|support plans?|ehcps?|"
     r"education,? health and care plans?|send support|minutes of|meeting notes|interviews? with|"
-    r"the public|(?:older |disabled |vulnerable |homeless )?people(?: who| needing| reporting| at risk)|sickness|gp (?:data|records)|deceased|members' |borrowing history|waiting lists?|home visits|supervision|individuals?|named|details of|who is in|"
+    r"the public|(?:older |disabled |vulnerable |homeless )?people(?: who| needing| reporting| at risk)|sickness|"
+    r"gp (?:data|records)|deceased|members' |borrowing history|waiting lists?|home visits|supervision|"
+    r"individuals?|named|details of|who is in|"
     r"(?:housing|benefit|blue badge) applications|claimants?|"
     r"people'?s (?:data|information)|their data|criminal|offenders?|offending|victims?|vulnerable)\b",
     re.I,
@@ -127,8 +134,12 @@ def load_model() -> RouterModel | None:
     if not target.is_file():
         return None
     data = json.loads(target.read_text())
-    return RouterModel(np.asarray(data["coef"], np.float32), float(data["intercept"]), float(data["threshold"]),
-                       data.get("fitted_on", ""))
+    return RouterModel(
+        np.asarray(data["coef"], np.float32),
+        float(data["intercept"]),
+        float(data["threshold"]),
+        data.get("fitted_on", ""),
+    )
 
 
 def escalation_signal(question: str, vector: np.ndarray | None = None, model: RouterModel | None = None) -> RouteSignal:

@@ -30,7 +30,13 @@ def _matrix(questions: list[str], vectors: np.ndarray) -> np.ndarray:
 
 
 def fit(
-    questions: list[str], labels: list[bool], embedder: Embedder, c: float = 1.0, folds: int = 5, margin: float = 1.0, spare: int = 2
+    questions: list[str],
+    labels: list[bool],
+    embedder: Embedder,
+    c: float = 1.0,
+    folds: int = 5,
+    margin: float = 1.0,
+    spare: int = 2,
 ) -> RouterModel:
     """Fit on all the given questions; the threshold comes from out-of-fold predictions.
 

@@ -40,7 +40,7 @@ def build_message(e: Escalation, sender: str, to: str) -> EmailMessage:
     for p in e.passages:
         source = p.get("url") or p.get("source") or ""
         lines.append(f"[{p.get('position')}] {p.get('title')} ({source})")
-        lines.append(f"    \"{p.get('quote')}\"")
+        lines.append(f'    "{p.get("quote")}"')
     lines += [
         "",
         "Sent by the Governance Assistant in Microsoft Teams after the staff member confirmed this summary.",

@@ -8,6 +8,7 @@ dies mid-send the row stays pending and is sent again, under the same Message-ID
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
@@ -110,10 +111,8 @@ class OutboxSender:
             wait = self.poll_seconds
             if next_at is not None:
                 wait = max(0.0, min(wait, (next_at - now()).total_seconds()))
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=wait)
-            except TimeoutError:
-                pass
 
     def stop(self) -> None:
         self._stopping = True

@@ -272,7 +272,8 @@ class EscalationStore:
         """What /healthz reports: pending and failed counts, and the oldest pending age."""
         with self.engine.connect() as conn:
             counts = dict(conn.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status)).all())
-            oldest = _aware(conn.execute(select(func.min(outbox.c.created_at)).where(outbox.c.status == PENDING)).scalar())
+            first = select(func.min(outbox.c.created_at)).where(outbox.c.status == PENDING)
+            oldest = _aware(conn.execute(first).scalar())
         age = round((now() - oldest).total_seconds(), 1) if oldest else 0.0
         return {
             "outbox_pending": counts.get(PENDING, 0),

@@ -62,7 +62,8 @@ class EscalationFlow:
             ),
         )
         if not created:
-            await turn.send_activity(f"This was already sent to the Information Governance Team as {escalation.reference}.")
+            already = f"This was already sent to the Information Governance Team as {escalation.reference}."
+            await turn.send_activity(already)
             log.info("escalation %s submitted again: ignored", escalation.reference)
             return
         note = " I removed personal data you typed into the form." if sub.redacted else ""
