@@ -144,3 +144,62 @@ def _emit(answer, as_json: bool) -> None:
         click.echo(f"  [{c.position}] {c.title} ({c.source})")
         click.echo(f"      “{c.quote}”")
     click.echo()
+
+
+@main.command("train-router")
+@click.option(
+    "--cases",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=Path("tests/data/router_questions.jsonl"),
+    show_default=True,
+)
+@click.option("--write/--no-write", default=True, help="Save the weights as bot/core/router_model.json.")
+def train_router_cmd(cases: Path, write: bool) -> None:
+    """Fit the router's classifier on the train split only; report train and held-out scores."""
+    from importlib import resources
+
+    from bot.compose import make_embedder
+    from bot.core.router_train import evaluate, fit, load_rows
+
+    rows = load_rows(cases)
+    train = [r for r in rows if r["split"] == "train"]
+    embedder = make_embedder()
+    model = fit([r["question"] for r in train], [r["label"] == "escalate" for r in train], embedder)
+    model = type(model)(model.coef, model.intercept, model.threshold, f"{cases.name} split=train n={len(train)}")
+    report = {"threshold": round(model.threshold, 4)}
+    for split in ("train", "heldout"):
+        part = [r for r in rows if r["split"] == split]
+        score, _ = evaluate(part, embedder, model)
+        report[split] = score.as_dict()
+    click.echo(json.dumps(report))
+    if write:
+        target = resources.files("bot.core").joinpath("router_model.json")
+        Path(str(target)).write_text(model.to_json() + "\n")
+
+
+@main.command("outbox")
+@click.option("--status", type=click.Choice(["pending", "failed", "delivered"]), default=None, help="Only these.")
+@click.option("--retry", "retry_id", type=int, default=None, help="Queue escalation ID for sending again now.")
+@click.option("--send", is_flag=True, help="Run the sender here until nothing is pending.")
+def outbox_cmd(status: str | None, retry_id: int | None, send: bool) -> None:
+    """List escalation emails (pending, failed, delivered), retry one, or send what is due."""
+    import asyncio
+
+    from bot.compose import make_sender, make_store
+
+    settings = _settings()
+    store = make_store(settings)
+    if retry_id is not None:
+        if not store.retry(retry_id):
+            raise click.ClickException(f"no undelivered escalation with id {retry_id}")
+        click.echo(f"escalation {retry_id} queued for sending")
+    if send:
+        asyncio.run(make_sender(settings, store).run(until_empty=True))
+    for e in store.list(status):
+        when = e.delivered_at or e.next_attempt_at
+        label = "delivered" if e.delivered_at else "next attempt"
+        error = f"  last error: {e.last_error}" if e.last_error and e.status != "delivered" else ""
+        click.echo(
+            f"{e.id:>5}  {e.reference}  {e.status:<9}  attempts={e.attempts}  "
+            f"{label} {when:%Y-%m-%d %H:%M:%S}  {e.message_id}{error}"
+        )

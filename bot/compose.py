@@ -68,7 +68,7 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None):
     from bot.store.db import make_engine
     from bot.store.feedback import FeedbackStore
     from bot.teams.handler import GovernanceBot
-    from bot.web import ServiceState, create_app
+    from bot.web import CLEANUP_HOOKS, ServiceState, create_app
 
     state = ServiceState()
     holder: dict[str, Assistant] = {}
@@ -98,19 +98,101 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None):
         state.ready = True
         log.info("ready: index %s, %d chunks", assistant.snapshot.build_id, len(assistant.snapshot.chunks))
 
+    engine = make_engine(settings.database_url)
+    adapter = make_adapter(settings)
+    flow, sender = make_escalations(settings, adapter, state, engine)
+
+    async def startup_all() -> None:
+        sender_task = asyncio.create_task(sender.run())
+
+        async def stop_sender() -> None:
+            sender.stop()
+            try:
+                await asyncio.wait_for(sender_task, 10)
+            except (TimeoutError, asyncio.CancelledError):
+                sender_task.cancel()
+
+        app[CLEANUP_HOOKS].append(stop_sender)
+        await startup()
+
     app = create_app(
-        make_adapter(settings),
+        adapter,
         GovernanceBot(
             answer,
             services={"state": state},
             ig_members=settings.ig_member_ids,
-            feedback=FeedbackStore(make_engine(settings.database_url)),
+            feedback=FeedbackStore(engine),
             topics=topics,
             memory_items=settings.conversation_memory_items,
             memory_minutes=settings.conversation_memory_minutes,
+            escalations=flow,
         ),
         state,
-        startup=startup,
+        startup=startup_all,
         max_body_bytes=settings.max_body_bytes,
     )
     return app
+
+
+def make_transport(settings: Settings):
+    """SMTP if SMTP_HOST is set, else Graph if GRAPH_* are set, else .eml files in MAIL_DIR."""
+    from bot.mail.transports import FolderTransport, GraphTransport, SmtpTransport
+
+    if settings.smtp_host:
+        log.info("escalation email: SMTP %s:%d", settings.smtp_host, settings.smtp_port)
+        return SmtpTransport(
+            settings.smtp_host,
+            settings.smtp_port,
+            starttls=settings.smtp_starttls,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            use_tls=settings.smtp_tls,
+        )
+    if settings.graph_client_id and settings.graph_tenant_id:
+        log.info("escalation email: Microsoft Graph as %s", settings.graph_sender)
+        return GraphTransport(
+            settings.graph_tenant_id,
+            settings.graph_client_id,
+            settings.graph_client_secret,
+            settings.graph_sender or settings.mail_from,
+            authority=settings.graph_authority,
+            graph_url=settings.graph_url,
+        )
+    log.warning("escalation email: no SMTP_HOST or GRAPH_* configured; writing .eml files to %s", settings.mail_dir)
+    return FolderTransport(settings.mail_dir)
+
+
+def make_store(settings: Settings, engine=None):
+    import bot.store.escalations as tables
+    from bot.store.db import create_all, make_engine
+
+    engine = engine or make_engine(settings.database_url)
+    create_all(engine)
+    return tables.EscalationStore(engine)
+
+
+def make_sender(settings: Settings, store, on_delivered=None):
+    from bot.mail.sender import OutboxSender
+
+    return OutboxSender(
+        store,
+        make_transport(settings),
+        settings.mail_from,
+        settings.ig_mailbox,
+        on_delivered=on_delivered,
+        max_attempts=settings.outbox_max_attempts,
+        backoff_max=settings.outbox_backoff_max,
+        poll_seconds=settings.outbox_poll_seconds,
+    )
+
+
+def make_escalations(settings: Settings, adapter, state, engine=None):
+    """The escalation flow (Teams side) and the outbox sender that tells it about deliveries."""
+    from bot.teams.escalation import EscalationFlow
+
+    store = make_store(settings, engine)
+    flow = EscalationFlow(store, adapter, settings.app_id, settings.ig_mailbox)
+    sender = make_sender(settings, store, on_delivered=flow.notify_delivered)
+    flow.wake_sender = sender.wake
+    state.probes.append(store.backlog)
+    return flow, sender

@@ -47,6 +47,34 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("CONVERSATION_MEMORY_MINUTES", "conversation_memory_minutes"),
         description="How long a follow-up can refer back to the previous question.",
     )
+    # Escalation email (issue 3). No SMTP_HOST and no GRAPH_*: .eml files in MAIL_DIR.
+    smtp_host: str = Field("", validation_alias=AliasChoices("SMTP_HOST", "smtp_host"))
+    smtp_port: int = Field(587, ge=1, le=65535, validation_alias=AliasChoices("SMTP_PORT", "smtp_port"))
+    smtp_starttls: bool = Field(True, validation_alias=AliasChoices("SMTP_STARTTLS", "smtp_starttls"))
+    smtp_tls: bool = Field(False, validation_alias=AliasChoices("SMTP_TLS", "smtp_tls"))
+    smtp_username: str = Field("", validation_alias=AliasChoices("SMTP_USERNAME", "smtp_username"))
+    smtp_password: str = Field("", validation_alias=AliasChoices("SMTP_PASSWORD", "smtp_password"))
+    mail_from: str = Field(
+        "governance-assistant@lancashire.gov.uk", validation_alias=AliasChoices("MAIL_FROM", "mail_from")
+    )
+    graph_tenant_id: str = Field("", validation_alias=AliasChoices("GRAPH_TENANT_ID", "graph_tenant_id"))
+    graph_client_id: str = Field("", validation_alias=AliasChoices("GRAPH_CLIENT_ID", "graph_client_id"))
+    graph_client_secret: str = Field("", validation_alias=AliasChoices("GRAPH_CLIENT_SECRET", "graph_client_secret"))
+    graph_sender: str = Field("", validation_alias=AliasChoices("GRAPH_SENDER", "graph_sender"))
+    graph_authority: str = Field(
+        "https://login.microsoftonline.com", validation_alias=AliasChoices("GRAPH_AUTHORITY", "graph_authority")
+    )
+    graph_url: str = Field("https://graph.microsoft.com", validation_alias=AliasChoices("GRAPH_URL", "graph_url"))
+    mail_dir: Path = Field(ROOT / "data" / "mail", validation_alias=AliasChoices("MAIL_DIR", "mail_dir"))
+    outbox_max_attempts: int = Field(
+        12, ge=1, validation_alias=AliasChoices("OUTBOX_MAX_ATTEMPTS", "outbox_max_attempts")
+    )
+    outbox_backoff_max: float = Field(
+        600.0, gt=0, validation_alias=AliasChoices("OUTBOX_BACKOFF_MAX", "outbox_backoff_max")
+    )
+    outbox_poll_seconds: float = Field(
+        30.0, gt=0, validation_alias=AliasChoices("OUTBOX_POLL_SECONDS", "outbox_poll_seconds")
+    )
     max_body_bytes: int = Field(1024 * 1024, validation_alias=AliasChoices("MAX_BODY_BYTES", "max_body_bytes"))
     log_level: str = Field("INFO", validation_alias=AliasChoices("LOG_LEVEL", "log_level"))
 

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 REQUIRED_FOR_MESSAGES = ("serviceUrl", "conversation", "from")
 STARTUP_TASK = web.AppKey("startup_task", asyncio.Task)
+CLEANUP_HOOKS = web.AppKey("cleanup_hooks", list)  # coroutines run at shutdown (e.g. stop the outbox sender)
 
 
 @dataclass
@@ -32,6 +33,16 @@ class ServiceState:
     ready: bool = False
     error: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    probes: list[Callable[[], dict[str, Any]]] = field(default_factory=list)  # live figures, e.g. outbox
+
+    def report(self) -> dict[str, Any]:
+        out = dict(self.details)
+        for probe in self.probes:
+            try:
+                out.update(probe())
+            except Exception as exc:  # a probe failing must not hide the rest
+                out[f"probe_error_{len(out)}"] = type(exc).__name__
+        return out
 
 
 def _problem(status: int, message: str) -> web.Response:
@@ -107,7 +118,7 @@ def create_app(
 
     async def healthz(request: web.Request) -> web.Response:
         status = 200 if state.ready else 503
-        return web.json_response({"ready": state.ready, "error": state.error, **state.details}, status=status)
+        return web.json_response({"ready": state.ready, "error": state.error, **state.report()}, status=status)
 
     async def on_startup(app: web.Application) -> None:
         if startup is not None:
@@ -117,10 +128,13 @@ def create_app(
         task = app.get(STARTUP_TASK)
         if task is not None and not task.done():
             task.cancel()
+        for hook in app.get(CLEANUP_HOOKS, []):
+            await hook()
 
     app = web.Application(client_max_size=max_body_bytes)
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
     app.on_startup.append(on_startup)
     app.on_cleanup.append(on_cleanup)
+    app[CLEANUP_HOOKS] = []
     return app

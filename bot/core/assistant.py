@@ -79,7 +79,7 @@ class Assistant:
         """Answer several questions with one embedding batch (the costly step)."""
         snapshot = self.snapshot
         results: list[Answer | None] = [None] * len(questions)
-        pending: list[tuple[int, str, tuple[str, ...], bool]] = []
+        pending: list[tuple[int, str, tuple[str, ...]]] = []
         for i, raw in enumerate(questions):
             text = clean(raw or "")
             if not text:
@@ -88,15 +88,16 @@ class Assistant:
                 results[i] = self._too_long(len(text))
             else:
                 red = redact(text)
-                signal = escalation_signal(red.text)
-                pending.append((i, red.text, red.kinds, signal.escalate))
+                pending.append((i, red.text, red.kinds))
         if pending:
             vectors = self.embedder.encode([p[1] for p in pending])
             all_hits = search(snapshot, [p[1] for p in pending], vectors, self.thresholds)
-            for (i, text, kinds, escalate), vector, hits in zip(pending, vectors, all_hits):
+            for (i, question, kinds), vector, hits in zip(pending, vectors, all_hits):
+                # the classifier reuses the question's vector: no extra embedding
+                escalate = escalation_signal(question, vector).escalate
                 answer = self._escalate(vector, hits, snapshot) if escalate else self._answer(vector, hits, snapshot)
                 text = f"{redaction_notice(kinds)}\n\n{answer.text}" if kinds else answer.text
-                results[i] = Answer(answer.route, text, answer.citations, answer.confidence, kinds)
+                results[i] = Answer(answer.route, text, answer.citations, answer.confidence, kinds, question)
         return [r for r in results if r is not None]
 
     # -- routes -----------------------------------------------------------------------------

@@ -1,33 +1,62 @@
 """Decide whether a question is about using AI with personal data, which the IG team decides.
 
-Transparent rules: a question escalates when it names an AI technology and a kind of personal
-data. The rules err towards escalating: a missed escalation is worse than a false one.
+Two signals, either of which escalates (a missed escalation is worse than a false one):
+
+- transparent rules: the question names an AI technology *and* a kind of personal data;
+- a logistic-regression classifier over the question's all-MiniLM-L6-v2 embedding (the vector
+  the assistant computes anyway), plus the two rule flags as features. Its weights are a small
+  committed JSON file fitted on the train split only (`python -m bot train-router`), and its
+  threshold is set from out-of-fold predictions on train so that every train positive escalates.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from dataclasses import dataclass
+from difflib import SequenceMatcher
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
 
 AI_TERMS = re.compile(
     r"\b(?:a\.?i\.?|gen ?ai|artificial intelligence|generative|chat ?gpt|gpt-?\d*|openai|co-?pilot|gemini|"
-    r"claude|bard|llms?|large language models?|language models?|machine learning|ml models?|chat ?bots?|"
-    r"transcri(?:be|bing|bed|ption|ptions)|speech[- ]to[- ]text|facial recognition|face recognition|"
-    r"automated decisions?(?:[- ]making)?|algorithms?|predictive (?:analytics|models?)|otter(?:\.ai)?|"
-    r"magic notes|neural networks?|deep learning|ai[- ]powered|ai tools?)\b",
+    r"claude|bard|llms?|large language models?|language models?|machine learning|ml models?|chat ?bots?|bots?|"
+    r"transcri(?:be|bing|bed|ption|ptions)|speech[- ]to[- ]text|(?:speech|voice) recognition|"
+    r"dictation software|facial recognition|face recognition|(?:number|licence) plate recognition|anpr|"
+    r"automated decisions?(?:[- ]making)?|automated decision[- ]making|algorithms?|algorithmic|"
+    r"predictive (?:analytics|models?|tools?|software|risk)|cameras? that (?:detect|recognise|identify)|"
+    r"tag (?:who|people|faces)|risk (?:scoring|prediction|models?)|"
+    r"profiling|sentiment analysis|emotion (?:detection|recognition)|computer vision|"
+    r"otter(?:\.ai)?|magic notes|grammarly|intelligent recap|ai scribes?|scribe|voice clon(?:e|ing)|"
+    r"neural networks?|deep learning|ai[- ]powered|ai[- ]driven|ai tools?|ai platforms?|ai note-?takers?|"
+    r"speech analytics|smart speakers?|predict(?:s|ing|ion)? (?:which|who|whether)|"
+    r"(?:build|train)\w* (?:a|our own) model|models? that predicts?|"
+    r"app (?:that|which) (?:listen(?:s|ed)?|record(?:s|ed)?) and "
+    r"(?:writes?|wrote|types?|typed)(?: up)?(?: the)? notes)\b",
     re.I,
 )
 PERSONAL_TERMS = re.compile(
     r"\b(?:personal (?:data|information|details)|personally identifiable|special category|sensitive data|"
-    r"residents?'?|service users?'?|clients?'?|customers?'?|citizens?'?|members? of the public|"
-    r"child(?:ren)?'?s?|young people|pupils?|students?|families|family|parents?|carers?|"
-    r"patients?'?|tenants?'?|staff (?:data|records|details|information)|employees?'? (?:data|records|details)|"
-    r"hr (?:data|records|files)|case ?notes?|case files?|case records?|care records?|records about|"
-    r"health (?:data|records|information)|medical|safeguarding|social care|social work|child protection|"
-    r"adoption|fostering|cctv|body[- ]?cam|biometric|names? and addresses|addresses|dates? of birth|"
-    r"ni numbers?|nhs numbers?|disciplinary|grievance|complaints? from|referrals?|assessments? of|"
-    r"minutes of|meeting notes|interviews? with|people'?s (?:data|information)|their data|"
-    r"criminal|offenders?|victims?|vulnerable)\b",
+    r"residents?'?|service users?'?|clients?'?|customers?'?|citizens?'?|constituents?'?|members? of the public|"
+    r"child(?:ren)?'?s?|young people'?s?|pupils?|students?|learners?|families|family|parents?|carers?|care leavers?|"
+    r"patients?'?|tenants?'?|households?|applicants?|job applicants?|homeless people|named (?:child|person|people)|"
+    r"staff (?:data|records|details|information|members?)|staff member'?s?|colleagues?'?|"
+    r"employees?'?s? (?:data|records|details|files)|employee files?|hr (?:data|records|files?)|personnel files?|"
+    r"case ?notes?|case ?files?|case records?|case recording|casework|care records?|social care records?|"
+    r"records about|individual cases?|"
+    r"health (?:data|records|information)|medical|diagnos[ie]s|safeguarding|social care|social work|"
+    r"child protection|adoption|fostering|cctv|body[- ]?(?:cam|worn)|biometric|faces?|photos? of|voices?|"
+    r"names?(?: and addresses)?|addresses|dates? of birth|ni numbers?|nhs numbers?|"
+    r"disciplinary|grievance|capability|complaints? from|referrals?|assessments?|care plans?|support plans?|ehcps?|"
+    r"education,? health and care plans?|send support|minutes of|meeting notes|interviews? with|"
+    r"the public|(?:older |disabled |vulnerable |homeless )?people(?: who| needing| reporting| at risk)|sickness|"
+    r"gp (?:data|records)|deceased|members' |borrowing history|waiting lists?|home visits|supervision|"
+    r"individuals?|named|details of|who is in|"
+    r"(?:housing|benefit|blue badge) applications|claimants?|"
+    r"people'?s (?:data|information)|their data|criminal|offenders?|offending|victims?|vulnerable)\b",
     re.I,
 )
 
@@ -39,10 +68,89 @@ class RouteSignal:
     escalate: bool
     ai_terms: tuple[str, ...]
     personal_terms: tuple[str, ...]
+    probability: float | None = None  # the classifier's, when it had the question's vector
+
+    @property
+    def rule(self) -> bool:
+        return bool(self.ai_terms and self.personal_terms)
 
 
-def escalation_signal(question: str) -> RouteSignal:
-    """Escalate when the question names AI and a kind of personal data."""
-    ai = tuple(sorted({m.group(0).lower() for m in AI_TERMS.finditer(question)}))
+@dataclass(frozen=True)
+class RouterModel:
+    """Logistic regression over [embedding, has_ai_term, has_personal_term], with its threshold."""
+
+    coef: np.ndarray
+    intercept: float
+    threshold: float
+    fitted_on: str = ""
+
+    def probability(self, vector: np.ndarray, ai: bool, personal: bool) -> float:
+        z = float(np.dot(self.coef, features(vector, ai, personal))) + self.intercept
+        return 1.0 / (1.0 + math.exp(-z))
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "fitted_on": self.fitted_on,
+                "threshold": round(self.threshold, 6),
+                "intercept": self.intercept,
+                "coef": [round(float(x), 6) for x in self.coef],
+            }
+        )
+
+
+def features(vector: np.ndarray, ai: bool, personal: bool) -> np.ndarray:
+    """The classifier's input: the normalised embedding and the two rule flags."""
+    return np.concatenate([np.asarray(vector, dtype=np.float32), np.array([float(ai), float(personal)], np.float32)])
+
+
+# Product names staff misspell in a hurry ("copliot", "chatgtp"): matched within one slip.
+PRODUCTS = ("copilot", "chatgpt", "gemini", "grammarly", "otter.ai", "transcription")
+
+
+def _misspelt_products(question: str) -> set[str]:
+    found = set()
+    for word in re.findall(r"[a-z.]{6,}", question.lower()):
+        for product in PRODUCTS:
+            if word != product and SequenceMatcher(None, word, product).ratio() >= 0.85:
+                found.add(product)
+    return found
+
+
+def rule_terms(question: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The AI and personal-data terms the question names (lower case, sorted)."""
+    ai = tuple(sorted({m.group(0).lower() for m in AI_TERMS.finditer(question)} | _misspelt_products(question)))
     personal = tuple(sorted({m.group(0).lower() for m in PERSONAL_TERMS.finditer(question)}))
-    return RouteSignal(escalate=bool(ai and personal), ai_terms=ai, personal_terms=personal)
+    return ai, personal
+
+
+MODEL_FILE = "router_model.json"
+
+
+@lru_cache(maxsize=1)
+def load_model() -> RouterModel | None:
+    """The committed classifier, read once per process; None when it has not been trained."""
+    target = resources.files("bot.core").joinpath(MODEL_FILE)
+    if not target.is_file():
+        return None
+    data = json.loads(target.read_text())
+    return RouterModel(
+        np.asarray(data["coef"], np.float32),
+        float(data["intercept"]),
+        float(data["threshold"]),
+        data.get("fitted_on", ""),
+    )
+
+
+def escalation_signal(question: str, vector: np.ndarray | None = None, model: RouterModel | None = None) -> RouteSignal:
+    """Escalate when the rules fire, or when the classifier (given the question's vector) says so."""
+    ai, personal = rule_terms(question)
+    rule = bool(ai and personal)
+    model = model or (load_model() if vector is not None else None)
+    p = model.probability(vector, bool(ai), bool(personal)) if model is not None and vector is not None else None
+    return RouteSignal(
+        escalate=rule or (p is not None and p >= model.threshold),
+        ai_terms=ai,
+        personal_terms=personal,
+        probability=None if p is None else round(p, 4),
+    )

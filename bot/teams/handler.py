@@ -27,6 +27,7 @@ from bot.teams.conversation import (
     strip_mentions,
     with_context,
 )
+from bot.teams.escalation import EscalationFlow
 from bot.teams.render import answer_activity, text_activity, typing_activity
 
 log = logging.getLogger(__name__)
@@ -54,8 +55,10 @@ class GovernanceBot(ActivityHandler):
         topics: Callable[[], list[str]] = list,
         memory_items: int = 10_000,
         memory_minutes: float = 30.0,
+        escalations: EscalationFlow | None = None,
     ) -> None:
         self._answer = answer
+        self._escalations = escalations
         self._services = services or {}
         self._ig_members = ig_members
         self._feedback = feedback
@@ -67,6 +70,10 @@ class GovernanceBot(ActivityHandler):
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         started = time.perf_counter()
         activity = turn_context.activity
+        # An Adaptive Card's Action.Submit arrives as a message with no text and a `value`.
+        if activity.value is not None and self._escalations is not None:
+            await self._escalations.on_submit(turn_context)
+            return
         scope = activity.conversation.conversation_type if activity.conversation else None
         mentions = _bot_mentions(activity)
         if needs_mention(scope) and not mentions:
@@ -84,6 +91,8 @@ class GovernanceBot(ActivityHandler):
         answer, asked = await loop.run_in_executor(None, self._respond, text, previous)
         suggestions = followups(answer, self._topics(), asked) if scope in (None, "personal") else []
         sent = await turn_context.send_activity(answer_activity(answer))
+        if answer.route is Route.ESCALATE and self._escalations is not None:
+            await self._escalations.offer(turn_context, answer)
         if suggestions:
             # A separate message: Teams clients (the Agents Playground among them) drop the
             # citations of a message that carries suggested actions.

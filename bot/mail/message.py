@@ -1,0 +1,50 @@
+"""The email the IG team receives for one escalation: plain text, everything they need to act."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from bot.core.escalation import FIELD_LABELS
+from bot.store.escalations import Escalation
+
+
+def build_message(e: Escalation, sender: str, to: str) -> EmailMessage:
+    """Subject with the reference; the redacted question; the card's answers; who asked and when;
+    the passages the bot showed with their sources. The Message-ID is the idempotency key."""
+    msg = EmailMessage()
+    msg["Subject"] = f"[{e.reference}] AI and personal data: request for IG advice"
+    msg["From"] = sender
+    msg["To"] = to
+    if e.user_email:
+        msg["Reply-To"] = e.user_email
+    msg["Date"] = format_datetime(e.created_at)
+    msg["Message-ID"] = e.message_id
+    msg["X-IG-Reference"] = e.reference
+    who = e.user_name + (f" <{e.user_email}>" if e.user_email else "")
+    lines = [
+        f"Reference: {e.reference}",
+        f"Asked by: {who}",
+        f"Asked at: {e.created_at.strftime('%d %B %Y %H:%M UTC')}",
+        "",
+        "Question (personal data removed by the assistant):",
+        e.question,
+        "",
+        "Summary confirmed by the staff member:",
+    ]
+    for key, label in FIELD_LABELS.items():
+        lines.append(f"- {label}: {e.fields.get(key, '').strip() or '(not given)'}")
+    lines += ["", "What the assistant showed them from the council's documents:"]
+    if not e.passages:
+        lines.append("(no passages)")
+    for p in e.passages:
+        source = p.get("url") or p.get("source") or ""
+        lines.append(f"[{p.get('position')}] {p.get('title')} ({source})")
+        lines.append(f'    "{p.get("quote")}"')
+    lines += [
+        "",
+        "Sent by the Governance Assistant in Microsoft Teams after the staff member confirmed this summary.",
+        f"Please quote {e.reference} when you reply.",
+    ]
+    msg.set_content("\n".join(lines) + "\n")
+    return msg

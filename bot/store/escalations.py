@@ -1,0 +1,282 @@
+"""Escalations to the IG team and their email outbox (SQLAlchemy Core, portable SQL).
+
+An escalation and its outbox row are written in one transaction, so a confirmed escalation is
+never lost and never sent without being recorded. The outbox row is the durable to-do item the
+sender works through; it is marked delivered only after the mail server accepted the message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Engine,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+
+from bot.store.db import metadata
+
+PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+
+escalations = Table(
+    "escalation",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("reference", String(32), unique=True),
+    Column("idempotency_key", String(200), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("user_name", String(200), nullable=False, default=""),
+    Column("user_email", String(320), nullable=False, default=""),
+    Column("question", Text, nullable=False),  # already redacted
+    Column("fields", JSON, nullable=False),  # the card's answers, as confirmed
+    Column("passages", JSON, nullable=False),  # the cited passages the bot showed
+    Column("conversation_reference", JSON),  # to tell the staff member when it is delivered
+    Column("notified_at", DateTime(timezone=True)),
+)
+
+outbox = Table(
+    "escalation_outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("escalation_id", Integer, ForeignKey("escalation.id"), nullable=False, unique=True),
+    Column("message_id", String(300), nullable=False, unique=True),
+    Column("status", String(16), nullable=False, default=PENDING, index=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("last_error", String(500)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("delivered_at", DateTime(timezone=True)),
+)
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _aware(t: dt.datetime | None) -> dt.datetime | None:
+    """SQLite hands back naive datetimes; everything here is UTC."""
+    return t.replace(tzinfo=dt.UTC) if t is not None and t.tzinfo is None else t
+
+
+def reference_for(created: dt.datetime, number: int) -> str:
+    """The reference staff quote to IG, e.g. IG-2026-000123 (the number is the row id)."""
+    return f"IG-{created.year}-{number:06d}"
+
+
+def message_id_for(key: str, domain: str) -> str:
+    """The email Message-ID: the idempotency key, so a resend is recognisably the same email."""
+    safe = "".join(ch if ch.isalnum() or ch in "-._" else "-" for ch in key)
+    return f"<{safe}@{domain}>"
+
+
+@dataclass(frozen=True)
+class Escalation:
+    id: int
+    reference: str
+    idempotency_key: str
+    created_at: dt.datetime
+    user_name: str
+    user_email: str
+    question: str
+    fields: dict[str, str]
+    passages: list[dict[str, Any]]
+    conversation_reference: dict[str, Any] | None
+    notified_at: dt.datetime | None
+    message_id: str
+    status: str
+    attempts: int
+    next_attempt_at: dt.datetime
+    last_error: str | None
+    delivered_at: dt.datetime | None
+
+
+def _row(r: Any) -> Escalation:
+    return Escalation(
+        id=r.id,
+        reference=r.reference,
+        idempotency_key=r.idempotency_key,
+        created_at=_aware(r.created_at),
+        user_name=r.user_name,
+        user_email=r.user_email,
+        question=r.question,
+        fields=dict(r.fields),
+        passages=list(r.passages),
+        conversation_reference=r.conversation_reference,
+        notified_at=_aware(r.notified_at),
+        message_id=r.message_id,
+        status=r.status,
+        attempts=r.attempts,
+        next_attempt_at=_aware(r.next_attempt_at),
+        last_error=r.last_error,
+        delivered_at=_aware(r.delivered_at),
+    )
+
+
+def _joined():
+    return select(
+        escalations,
+        outbox.c.message_id,
+        outbox.c.status,
+        outbox.c.attempts,
+        outbox.c.next_attempt_at,
+        outbox.c.last_error,
+        outbox.c.delivered_at,
+    ).join(outbox, outbox.c.escalation_id == escalations.c.id)
+
+
+class EscalationStore:
+    """Reads and writes escalations; every method is one short transaction."""
+
+    def __init__(self, engine: Engine, message_domain: str = "governance-assistant.lancashire.gov.uk") -> None:
+        self.engine = engine
+        self.domain = message_domain
+
+    def create(
+        self,
+        idempotency_key: str,
+        *,
+        user_name: str,
+        user_email: str,
+        question: str,
+        fields: dict[str, str],
+        passages: list[dict[str, Any]],
+        conversation_reference: dict[str, Any] | None,
+        created_at: dt.datetime | None = None,
+    ) -> tuple[Escalation, bool]:
+        """Record a confirmed escalation and queue its email, atomically.
+
+        Returns (escalation, created). Submitting the same card twice returns the first one.
+        """
+        existing = self.by_key(idempotency_key)
+        if existing is not None:
+            return existing, False
+        created = created_at or now()
+        try:
+            with self.engine.begin() as conn:
+                new_id = conn.execute(
+                    escalations.insert().values(
+                        idempotency_key=idempotency_key,
+                        created_at=created,
+                        user_name=user_name,
+                        user_email=user_email,
+                        question=question,
+                        fields=fields,
+                        passages=passages,
+                        conversation_reference=conversation_reference,
+                    )
+                ).inserted_primary_key[0]
+                conn.execute(
+                    escalations.update()
+                    .where(escalations.c.id == new_id)
+                    .values(reference=reference_for(created, new_id))
+                )
+                conn.execute(
+                    outbox.insert().values(
+                        escalation_id=new_id,
+                        message_id=message_id_for(idempotency_key, self.domain),
+                        status=PENDING,
+                        attempts=0,
+                        next_attempt_at=created,
+                        created_at=created,
+                    )
+                )
+        except IntegrityError:  # a concurrent double submit won the race
+            existing = self.by_key(idempotency_key)
+            if existing is None:
+                raise
+            return existing, False
+        return self.get(new_id), True
+
+    def get(self, escalation_id: int) -> Escalation | None:
+        with self.engine.connect() as conn:
+            r = conn.execute(_joined().where(escalations.c.id == escalation_id)).first()
+        return _row(r) if r else None
+
+    def by_key(self, key: str) -> Escalation | None:
+        with self.engine.connect() as conn:
+            r = conn.execute(_joined().where(escalations.c.idempotency_key == key)).first()
+        return _row(r) if r else None
+
+    def list(self, status: str | None = None) -> list[Escalation]:
+        q = _joined().order_by(escalations.c.id)
+        if status:
+            q = q.where(outbox.c.status == status)
+        with self.engine.connect() as conn:
+            return [_row(r) for r in conn.execute(q)]
+
+    def due(self, at: dt.datetime | None = None, limit: int = 50) -> list[Escalation]:
+        """Pending emails whose next attempt is due, oldest first."""
+        q = (
+            _joined()
+            .where(outbox.c.status == PENDING, outbox.c.next_attempt_at <= (at or now()))
+            .order_by(outbox.c.next_attempt_at, escalations.c.id)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [_row(r) for r in conn.execute(q)]
+
+    def next_due_at(self) -> dt.datetime | None:
+        with self.engine.connect() as conn:
+            t = conn.execute(select(func.min(outbox.c.next_attempt_at)).where(outbox.c.status == PENDING)).scalar()
+        return _aware(t)
+
+    def mark_delivered(self, escalation_id: int, at: dt.datetime | None = None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.escalation_id == escalation_id)
+                .values(status=DELIVERED, delivered_at=at or now(), last_error=None)
+            )
+
+    def mark_attempt_failed(self, escalation_id: int, error: str, retry_at: dt.datetime | None) -> None:
+        """Count a failed attempt; with no retry time the row is given up as failed."""
+        values: dict[str, Any] = {"attempts": outbox.c.attempts + 1, "last_error": error[:500]}
+        values.update(status=FAILED) if retry_at is None else values.update(next_attempt_at=retry_at)
+        with self.engine.begin() as conn:
+            conn.execute(update(outbox).where(outbox.c.escalation_id == escalation_id).values(**values))
+
+    def retry(self, escalation_id: int) -> bool:
+        """Queue a failed (or pending) email again, now. False if there is no such escalation."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(outbox)
+                .where(outbox.c.escalation_id == escalation_id, outbox.c.status != DELIVERED)
+                .values(status=PENDING, next_attempt_at=now())
+            )
+        return result.rowcount > 0
+
+    def mark_notified(self, escalation_id: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(escalations.update().where(escalations.c.id == escalation_id).values(notified_at=now()))
+
+    def unnotified(self) -> list[Escalation]:
+        """Delivered escalations whose staff member has not been told yet."""
+        q = _joined().where(outbox.c.status == DELIVERED, escalations.c.notified_at.is_(None))
+        with self.engine.connect() as conn:
+            return [_row(r) for r in conn.execute(q)]
+
+    def backlog(self) -> dict[str, Any]:
+        """What /healthz reports: pending and failed counts, and the oldest pending age."""
+        with self.engine.connect() as conn:
+            counts = dict(conn.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status)).all())
+            first = select(func.min(outbox.c.created_at)).where(outbox.c.status == PENDING)
+            oldest = _aware(conn.execute(first).scalar())
+        age = round((now() - oldest).total_seconds(), 1) if oldest else 0.0
+        return {
+            "outbox_pending": counts.get(PENDING, 0),
+            "outbox_failed": counts.get(FAILED, 0),
+            "outbox_oldest_pending_seconds": age,
+        }
