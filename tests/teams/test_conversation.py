@@ -163,8 +163,10 @@ async def test_answers_offer_follow_ups_and_feedback_buttons_in_personal_chat(ht
     await post(
         http, bot_url, activity(connector.url, "Who do I contact about AI and personal data?", conversation=conv)
     )
-    answer, offer = connector.messages(conv)
+    answer, card, offer = connector.messages(conv)
     assert answer["channelData"]["feedbackLoopEnabled"] is True and answer["entities"][0]["citation"]
+    # an escalation: the IG hand-off card comes between the answer and the suggestions
+    assert card["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
     # Follow-ups come as their own message: a message with suggested actions loses its citations.
     assert "suggestedActions" not in answer
     actions = offer["suggestedActions"]["actions"]
