@@ -93,10 +93,10 @@ class Assistant:
         if pending:
             vectors = self.embedder.encode([p[1] for p in pending])
             all_hits = search(snapshot, [p[1] for p in pending], vectors, self.thresholds)
-            for (i, text, kinds, escalate), vector, hits in zip(pending, vectors, all_hits):
+            for (i, question, kinds, escalate), vector, hits in zip(pending, vectors, all_hits):
                 answer = self._escalate(vector, hits, snapshot) if escalate else self._answer(vector, hits, snapshot)
                 text = f"{redaction_notice(kinds)}\n\n{answer.text}" if kinds else answer.text
-                results[i] = Answer(answer.route, text, answer.citations, answer.confidence, kinds)
+                results[i] = Answer(answer.route, text, answer.citations, answer.confidence, kinds, question)
         return [r for r in results if r is not None]
 
     # -- routes -----------------------------------------------------------------------------

@@ -8,10 +8,11 @@ import time
 from collections.abc import Callable
 
 from botbuilder.core import ActivityHandler, MessageFactory, TurnContext
-from botbuilder.schema import ChannelAccount
+from botbuilder.schema import Activity, ChannelAccount
 
 from bot.core.models import Answer
 from bot.teams import commands
+from bot.teams.oversight import transparency_note
 from bot.teams.render import answer_activity, typing_activity
 
 log = logging.getLogger(__name__)
@@ -33,8 +34,10 @@ class GovernanceBot(ActivityHandler):
         answer: Callable[[str], Answer],
         services: dict[str, object] | None = None,
         ig_members: frozenset[str] = frozenset(),
+        on_answered: Callable[[Activity, Answer, float], None] | None = None,
     ) -> None:
         self._answer = answer
+        self._on_answered = on_answered  # records the turn (redacted) for the IG report
         self._services = services or {}
         self._ig_members = ig_members
 
@@ -50,6 +53,12 @@ class GovernanceBot(ActivityHandler):
         loop = asyncio.get_running_loop()
         answer = await loop.run_in_executor(None, self._answer, text or "")
         await turn_context.send_activity(answer_activity(answer))
+        if self._on_answered is not None:
+            elapsed = (time.perf_counter() - started) * 1000
+            try:
+                await loop.run_in_executor(None, self._on_answered, activity, answer, elapsed)
+            except Exception as exc:  # the staff member has the answer; a lost row must not become an error
+                log.error("could not record the turn: %s", type(exc).__name__)  # no SQL: it holds the question
         # Never log the question: it may hold personal data. Log what the bot did.
         log.info(
             "answered route=%s confidence=%.3f citations=%d redacted=%s ms=%.0f",
@@ -79,4 +88,4 @@ class GovernanceBot(ActivityHandler):
         bot_added = any(m.id == bot_id for m in members_added)
         # In a chat or channel, greet once when the bot arrives, not every new member.
         if personal or bot_added:
-            await turn_context.send_activity(MessageFactory.text(WELCOME))
+            await turn_context.send_activity(MessageFactory.text(f"{WELCOME}\n\n{transparency_note(self._services)}"))
