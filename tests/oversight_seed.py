@@ -1,8 +1,8 @@
 """Seed a database with rows as issues 3 and 5 store them, for the retention and report tests.
 
-The feedback table copies bot/store/feedback.py (issue 5) column for column; the escalations
-and outbox tables use the columns assumed in bot/report/sources.py and bot/store/retention.py
-(issue 3 is being written). They live on their own MetaData so that the real modules, once
+The feedback table copies bot/store/feedback.py (issue 5) column for column; the escalation
+and escalation_outbox tables copy the columns of issue 3's bot/store/escalations.py that the
+report and the purge read (as of its work in progress). They live on their own MetaData so that the real modules, once
 merged, do not clash with them.
 """
 
@@ -29,21 +29,21 @@ feedback = Table(
     Column("citations", Text, nullable=True),
 )
 escalations = Table(
-    "escalations",
+    "escalation",
     other,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("reference", String(20), nullable=False),
+    Column("reference", String(32), unique=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("status", String(20), nullable=False),
-    Column("delivered_at", DateTime(timezone=True), nullable=True),
+    Column("question", Text, nullable=False),
 )
 outbox = Table(
-    "outbox",
+    "escalation_outbox",
     other,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("escalation_id", Integer, ForeignKey("escalations.id"), nullable=False),
+    Column("escalation_id", Integer, ForeignKey("escalation.id"), nullable=False, unique=True),
+    Column("status", String(16), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("status", String(20), nullable=False),
+    Column("delivered_at", DateTime(timezone=True)),
 )
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -51,10 +51,6 @@ NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 def ago(days: float = 0, minutes: float = 0) -> datetime:
     return NOW - timedelta(days=days, minutes=minutes)
-
-
-def naive(at: datetime) -> datetime:
-    return at.astimezone(UTC).replace(tzinfo=None)
 
 
 def create_other_tables(engine: Engine) -> None:
@@ -81,14 +77,11 @@ def add_feedback(engine: Engine, at: datetime, reaction: str) -> None:
 
 def add_escalation(engine: Engine, at: datetime, status: str, delivered: datetime | None = None) -> int:
     with engine.begin() as conn:
-        result = conn.execute(
-            insert(escalations).values(
-                reference=f"IG-2026-{at:%j%H%M}",
-                created_at=naive(at),
-                status=status,
-                delivered_at=naive(delivered) if delivered else None,
+        result = conn.execute(insert(escalations).values(created_at=at, question="Can [name] use Copilot?"))
+        key = int(result.inserted_primary_key[0])
+        conn.execute(
+            insert(outbox).values(
+                escalation_id=key, status=status, created_at=at, delivered_at=delivered if delivered else None
             )
         )
-        key = int(result.inserted_primary_key[0])
-        conn.execute(insert(outbox).values(escalation_id=key, created_at=naive(at), status=status))
     return key

@@ -94,7 +94,7 @@ class Answer:
     citations: tuple[Citation, ...] = ()
     confidence: float = 0.0
     redacted: tuple[str, ...] = ()  # kinds of personal data removed from the question
-    question: str = ""  # the question as answered, personal data already redacted (never the raw text)
+    question: str = ""  # the question as answered, personal data removed (prefills an escalation)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of contract 3 (`bot ask --json`)."""

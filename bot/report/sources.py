@@ -1,7 +1,7 @@
 """What the report reads from tables other features own, named in one place.
 
-The feedback table is issue 5's (bot/store/feedback.py); the escalations table is issue 3's
-(bot/store/escalations.py). Tables are read by name through reflection, so the report works
+The feedback table is issue 5's (bot/store/feedback.py); the escalation and escalation_outbox
+tables are issue 3's (bot/store/escalations.py). Tables are read by name through reflection, so the report works
 (saying "not recorded") when a table does not exist yet, and a renamed column is a one-line
 change here. The conversation log (bot/store/turns.py) is read through its own module.
 """
@@ -23,10 +23,12 @@ class FeedbackColumns:
 
 @dataclass(frozen=True)
 class EscalationColumns:
-    table: str = "escalations"
+    table: str = "escalation"
     created: str = "created_at"  # when the staff member pressed "Send to IG"
-    status: str = "status"  # e.g. "pending" | "failed" | "delivered"
-    delivered: str = "delivered_at"  # when the mail server accepted it (null until then)
+    outbox: str = "escalation_outbox"  # one row per escalation, with its delivery status
+    outbox_key: str = "escalation_id"  # the outbox column pointing at escalation.id
+    status: str = "status"  # "pending" | "delivered" | "failed" (outbox)
+    delivered: str = "delivered_at"  # when the mail server accepted it, null until then (outbox)
 
 
 FEEDBACK = FeedbackColumns()
@@ -79,5 +81,18 @@ def escalations(
     engine: Engine, since: datetime | None, cols: EscalationColumns = ESCALATIONS
 ) -> list[tuple[datetime, str, datetime | None]] | None:
     """(created, status, delivered) per escalation since `since`; None when escalations are not recorded."""
-    rows = _rows(engine, cols.table, [cols.created, cols.status, cols.delivered], cols.created, since)
-    return None if rows is None else [(r[0], str(r[1]), _as_utc(r[2])) for r in rows]
+    parent = _table(engine, cols.table, ["id", cols.created])
+    outbox = _table(engine, cols.outbox, [cols.outbox_key, cols.status, cols.delivered])
+    if parent is None or outbox is None:
+        return None
+    query = select(parent.c[cols.created], outbox.c[cols.status], outbox.c[cols.delivered]).join(
+        outbox, outbox.c[cols.outbox_key] == parent.c["id"]
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    out = []
+    for created, status, delivered in rows:
+        at = _as_utc(created)
+        if since is None or (at is not None and at >= since):
+            out.append((at, str(status), _as_utc(delivered)))
+    return out

@@ -47,7 +47,7 @@ def seeded(tmp_path: Path) -> Engine:
 
 def test_purge_removes_exactly_the_expired_rows(seeded: Engine):
     results = {r.rule.table: r for r in purge(seeded, days_from(Settings()), now=NOW)}
-    assert {t: r.deleted for t, r in results.items()} == {"turns": 2, "feedback": 2, "outbox": 2, "escalations": 2}
+    assert {t: r.deleted for t, r in results.items()} == {"turns": 2, "feedback": 2, "escalation": 2}
     assert _questions(seeded) == ["question from 29 days ago", "question from 1 days ago"]
     assert len(_ids(seeded, seed.feedback)) == 2
     assert _ids(seeded, seed.escalations) == [3, 4, 5]
@@ -82,8 +82,7 @@ def test_tables_not_yet_deployed_are_skipped_not_errors(tmp_path: Path):
     assert [(r.rule.table, r.deleted, r.skipped) for r in results] == [
         ("turns", 1, None),
         ("feedback", 0, "no such table"),
-        ("outbox", 0, "no such table"),
-        ("escalations", 0, "no such table"),
+        ("escalation", 0, "no such table"),
     ]
 
 
