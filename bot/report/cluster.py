@@ -13,6 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 SIMILARITY = 0.55  # paraphrases of one question score about 0.6-0.9 with MiniLM; unrelated ones under 0.3
+# Agglomerative clustering holds n*(n-1)/2 distances (3,000 questions: 36 MB); above that, a
+# single pass assigns each question to the first group leader it is similar enough to.
+MAX_AGGLOMERATIVE = 3000
 
 Encode = Callable[[list[str]], np.ndarray]
 
@@ -29,13 +32,20 @@ class Group:
         return len(self.questions)
 
 
-def group_similar(questions: Sequence[str], encode: Encode | None, similarity: float = SIMILARITY) -> list[Group]:
+def group_similar(
+    questions: Sequence[str],
+    encode: Encode | None,
+    similarity: float = SIMILARITY,
+    max_agglomerative: int = MAX_AGGLOMERATIVE,
+) -> list[Group]:
     """Groups of similar questions, largest first (ties: alphabetical). Without a model, exact repeats only."""
     if not questions:
         return []
     vectors = None if encode is None else np.asarray(encode(list(questions)), dtype=np.float64)
     if vectors is None or len(questions) == 1:
         labels = _exact(questions)
+    elif len(questions) > max_agglomerative:
+        labels = _leaders(vectors, similarity)
     else:
         from scipy.cluster.hierarchy import fcluster, linkage
 
@@ -58,3 +68,19 @@ def group_similar(questions: Sequence[str], encode: Encode | None, similarity: f
 def _exact(questions: Sequence[str]) -> list[int]:
     seen: dict[str, int] = {}
     return [seen.setdefault(" ".join(q.lower().split()), len(seen)) for q in questions]
+
+
+def _leaders(vectors: np.ndarray, similarity: float) -> list[int]:
+    """One pass: a question joins the most similar leader at or above `similarity`, else leads a group."""
+    leaders: list[int] = []
+    labels = []
+    for i, v in enumerate(vectors):
+        if leaders:
+            scores = vectors[leaders] @ v
+            best = int(np.argmax(scores))
+            if scores[best] >= similarity:
+                labels.append(best)
+                continue
+        leaders.append(i)
+        labels.append(len(leaders) - 1)
+    return labels
