@@ -27,6 +27,11 @@ from bot.package import package_cmd  # noqa: E402  (a plain module: no model, no
 
 main.add_command(package_cmd)
 
+from bot.oversight import purge_cmd, report_cmd  # noqa: E402  (IG oversight: no model unless needed)
+
+main.add_command(purge_cmd)
+main.add_command(report_cmd)
+
 
 @main.command("index")
 @click.option(

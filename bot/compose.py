@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from aiohttp import web
+
 from bot.config import Settings
 from bot.core import privacy
 from bot.core.assistant import Assistant, Contacts
@@ -11,6 +13,7 @@ from bot.core.embed import Embedder, MiniLMEmbedder
 from bot.core.index_store import IndexMissing, build_index, current_build, load_index
 
 log = logging.getLogger(__name__)
+PURGE = web.AppKey("daily_purge", object)
 
 
 def make_embedder() -> Embedder:
@@ -67,11 +70,29 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None):
     import bot.teams.builtin  # noqa: F401  (registers the built-in commands)
     from bot.store.db import make_engine
     from bot.store.feedback import FeedbackStore
+    from bot.store.retention import DailyPurge, days_from
+    from bot.store.turns import TurnStore, turn_from_answer
+    from bot.teams import oversight  # noqa: F401  (about, report)
     from bot.teams.handler import GovernanceBot
     from bot.web import CLEANUP_HOOKS, ServiceState, create_app
 
     state = ServiceState()
     holder: dict[str, Assistant] = {}
+
+    engine = make_engine(settings.database_url)
+    turns = TurnStore(engine)
+    purger = DailyPurge(engine, days_from(settings))
+    services: dict[str, object] = {
+        "state": state,
+        "db": engine,
+        "assistant": lambda: holder.get("assistant"),
+        "privacy_url": settings.privacy_url,
+        "ig_mailbox": settings.ig_mailbox,
+    }
+
+    def record_turn(activity, answer, latency_ms: float) -> None:
+        conversation = activity.conversation.id if activity.conversation else ""
+        turns.add(turn_from_answer(conversation, answer, latency_ms))
 
     def answer(text: str):
         return holder["assistant"].answer(text)
@@ -86,9 +107,6 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None):
         loop = asyncio.get_running_loop()
         try:
             assistant = await loop.run_in_executor(None, make_assistant, settings, True, embedder)
-            from bot.core.privacy import warm_up
-
-            await loop.run_in_executor(None, warm_up)  # the first question should not wait for it
         except Exception as exc:
             log.exception("start-up failed")
             state.error = f"{type(exc).__name__}: {exc}"
@@ -98,7 +116,6 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None):
         state.ready = True
         log.info("ready: index %s, %d chunks", assistant.snapshot.build_id, len(assistant.snapshot.chunks))
 
-    engine = make_engine(settings.database_url)
     adapter = make_adapter(settings)
     flow, sender = make_escalations(settings, adapter, state, engine)
 
@@ -119,18 +136,29 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None):
         adapter,
         GovernanceBot(
             answer,
-            services={"state": state},
+            services=services,
             ig_members=settings.ig_member_ids,
             feedback=FeedbackStore(engine),
             topics=topics,
             memory_items=settings.conversation_memory_items,
             memory_minutes=settings.conversation_memory_minutes,
             escalations=flow,
+            on_answered=record_turn,
         ),
         state,
         startup=startup_all,
         max_body_bytes=settings.max_body_bytes,
     )
+
+    async def start_purge(_app) -> None:
+        purger.start()  # now, then daily: records past their retention period are deleted
+
+    async def stop_purge(_app) -> None:
+        await purger.stop()
+
+    app.on_startup.append(start_purge)
+    app.on_cleanup.append(stop_purge)
+    app[PURGE] = purger
     return app
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.package import DEFAULT_PRIVACY_URL
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -77,6 +79,18 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(1024 * 1024, validation_alias=AliasChoices("MAX_BODY_BYTES", "max_body_bytes"))
     log_level: str = Field("INFO", validation_alias=AliasChoices("LOG_LEVEL", "log_level"))
+    # Oversight (issue 7): how long records are kept, and the privacy notice the bot links to.
+    retention_log_days: int = Field(30, ge=1, validation_alias=AliasChoices("RETENTION_LOG_DAYS", "retention_log_days"))
+    retention_feedback_days: int = Field(
+        30, ge=1, validation_alias=AliasChoices("RETENTION_FEEDBACK_DAYS", "retention_feedback_days")
+    )
+    retention_escalation_days: int = Field(
+        365, ge=1, validation_alias=AliasChoices("RETENTION_ESCALATION_DAYS", "retention_escalation_days")
+    )
+    privacy_url: str = Field(
+        DEFAULT_PRIVACY_URL,  # a placeholder, as for `python -m bot package`: set the real notice
+        validation_alias=AliasChoices("PRIVACY_URL", "privacy_url"),
+    )
 
     @property
     def ig_member_ids(self) -> frozenset[str]:

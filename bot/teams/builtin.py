@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.teams.commands import COMMANDS, Command, CommandContext, register
+from bot.teams.oversight import transparency_note
 
 HELP = (
     "I'm the Governance Assistant, an automated assistant. I answer questions from Lancashire "
@@ -15,7 +16,10 @@ HELP = (
 
 async def _help(ctx: CommandContext) -> str:
     everyone = sorted(c.name for c in COMMANDS.values() if not c.ig_only)
-    return f"{HELP}\n\nCommands: {', '.join(everyone)}. Anything else is treated as a question."
+    return (
+        f"{HELP}\n\nCommands: {', '.join(everyone)}. Anything else is treated as a question.\n\n"
+        + transparency_note(ctx.services)
+    )
 
 
 register(Command("help", "What this assistant is and where its answers come from", _help))

@@ -28,6 +28,7 @@ from bot.teams.conversation import (
     with_context,
 )
 from bot.teams.escalation import EscalationFlow
+from bot.teams.oversight import transparency_note
 from bot.teams.render import answer_activity, text_activity, typing_activity
 
 log = logging.getLogger(__name__)
@@ -56,9 +57,11 @@ class GovernanceBot(ActivityHandler):
         memory_items: int = 10_000,
         memory_minutes: float = 30.0,
         escalations: EscalationFlow | None = None,
+        on_answered: Callable[[Activity, Answer, float], None] | None = None,
     ) -> None:
         self._answer = answer
         self._escalations = escalations
+        self._on_answered = on_answered  # records the turn (redacted) for the IG report
         self._services = services or {}
         self._ig_members = ig_members
         self._feedback = feedback
@@ -102,6 +105,12 @@ class GovernanceBot(ActivityHandler):
         if sent is not None and sent.id:
             cited = tuple(c.title for c in answer.citations)
             self._recent.put(sent.id, AnswerRecord(asked, answer.text, answer.route.value, cited))
+        if self._on_answered is not None:
+            elapsed = (time.perf_counter() - started) * 1000
+            try:
+                await loop.run_in_executor(None, self._on_answered, activity, answer, elapsed)
+            except Exception as exc:  # the staff member has the answer; a lost row must not become an error
+                log.error("could not record the turn: %s", type(exc).__name__)  # no SQL: it holds the question
         # Never log the question: it may hold personal data. Log what the bot did.
         log.info(
             "answered route=%s confidence=%.3f citations=%d redacted=%s follow_up=%s ms=%.0f",
@@ -173,15 +182,16 @@ class GovernanceBot(ActivityHandler):
         personal = (activity.conversation and activity.conversation.conversation_type) in (None, "personal")
         bot_added = any(m.id == bot_id for m in members_added)
         # In a chat or channel, greet once when the bot arrives, not every new member.
+        welcome = f"{WELCOME}\n\n{transparency_note(self._services)}"
         if personal:
             await turn_context.send_activity(
-                text_activity(WELCOME + "\n\nYou could start with one of these:", WELCOME_QUESTIONS)
+                text_activity(welcome + "\n\nYou could start with one of these:", WELCOME_QUESTIONS)
             )
         elif bot_added:
             examples = "\n".join(f"- {q}" for q in WELCOME_QUESTIONS)
             await turn_context.send_activity(
                 text_activity(
-                    f"{WELCOME}\n\nMention me (@Governance Assistant) with your question, for example:\n{examples}"
+                    f"{welcome}\n\nMention me (@Governance Assistant) with your question, for example:\n{examples}"
                 )
             )
 

@@ -1,0 +1,159 @@
+"""The report's numbers, computed from the database into plain dataclasses.
+
+Everything the CSV files, the HTML page and the Teams card show comes from `build_report`, so
+the three never disagree. Only redacted text is ever read: the conversation log holds nothing
+else.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+
+from bot.report import sources
+from bot.report.cluster import Encode, Group, group_similar
+from bot.store.turns import TurnStore
+
+ROUTES = ("answer", "escalate", "decline")
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A section of a document and how many questions it answered."""
+
+    source: str
+    section: str
+    questions: int
+
+
+@dataclass(frozen=True)
+class DocumentUse:
+    source: str
+    questions: int  # questions whose answer cited the document
+
+
+@dataclass(frozen=True)
+class Escalations:
+    recorded: bool  # False: there is no escalations table in this database
+    by_status: dict[str, int] = field(default_factory=dict)
+    delivery_minutes: tuple[float, ...] = ()  # per delivered escalation, from send to accepted
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_status.values())
+
+    @property
+    def median_minutes(self) -> float | None:
+        return statistics.median(self.delivery_minutes) if self.delivery_minutes else None
+
+    @property
+    def max_minutes(self) -> float | None:
+        return max(self.delivery_minutes) if self.delivery_minutes else None
+
+
+@dataclass(frozen=True)
+class Feedback:
+    recorded: bool
+    likes: int = 0
+    dislikes: int = 0
+
+    @property
+    def ratio(self) -> str:
+        """Likes to dislikes, as people say it: "3:1"."""
+        return f"{self.likes}:{self.dislikes}"
+
+    @property
+    def like_share(self) -> float | None:
+        total = self.likes + self.dislikes
+        return self.likes / total if total else None
+
+
+@dataclass(frozen=True)
+class Report:
+    since: datetime | None
+    generated_at: datetime
+    questions: int
+    by_route: dict[str, int]
+    redacted_questions: int  # questions that had personal data removed
+    median_latency_ms: float | None
+    declined: list[Group]
+    topics: list[Topic]
+    documents: list[DocumentUse]  # every cited document, most cited first
+    never_cited: list[str]  # documents in the index no answer cited
+    escalations: Escalations
+    feedback: Feedback
+    index_build: str | None = None
+
+
+def count_topics(turns: Iterable) -> list[Topic]:
+    counts: Counter[tuple[str, str]] = Counter()
+    for t in turns:
+        for s in set(t.sources):
+            counts[(s.source, s.section)] += 1
+    return [Topic(src, sec, n) for (src, sec), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+def count_documents(turns: Iterable, indexed: Iterable[str]) -> tuple[list[DocumentUse], list[str]]:
+    counts: Counter[str] = Counter()
+    for t in turns:
+        for source in {s.source for s in t.sources}:
+            counts[source] += 1
+    used = [DocumentUse(src, n) for src, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+    return used, sorted(set(indexed) - set(counts))
+
+
+def summarise_escalations(rows: list[tuple[datetime, str, datetime | None]] | None) -> Escalations:
+    if rows is None:
+        return Escalations(recorded=False)
+    by_status = dict(sorted(Counter(status for _, status, _ in rows).items()))
+    minutes = tuple(
+        round((delivered - created).total_seconds() / 60, 2)
+        for created, _, delivered in rows
+        if delivered is not None and created is not None
+    )
+    return Escalations(True, by_status, minutes)
+
+
+def summarise_feedback(reactions: list[str] | None) -> Feedback:
+    if reactions is None:
+        return Feedback(recorded=False)
+    return Feedback(True, reactions.count("like"), reactions.count("dislike"))
+
+
+def build_report(
+    engine: Engine,
+    since: datetime | None = None,
+    indexed: Iterable[str] = (),
+    encode: Encode | None = None,
+    index_build: str | None = None,
+) -> Report:
+    """All the report's numbers for questions asked since `since` (all time when None).
+
+    `indexed` is the documents in the served index (manifest files), for "never cited";
+    `encode` is the embedding model's batch encoder, for grouping declined questions.
+    """
+    turns = TurnStore(engine).since(since)
+    by_route = {r: 0 for r in ROUTES} | Counter(t.route for t in turns)
+    cited = [t for t in turns if t.route in ("answer", "escalate")]
+    documents, never = count_documents(cited, indexed)
+    latencies = [t.latency_ms for t in turns]
+    return Report(
+        since=since,
+        generated_at=datetime.now(UTC),
+        questions=len(turns),
+        by_route=dict(by_route),
+        redacted_questions=sum(1 for t in turns if t.redacted),
+        median_latency_ms=statistics.median(latencies) if latencies else None,
+        declined=group_similar([t.question for t in turns if t.route == "decline"], encode),
+        topics=count_topics(cited),
+        documents=documents,
+        never_cited=never,
+        escalations=summarise_escalations(sources.escalations(engine, since)),
+        feedback=summarise_feedback(sources.feedback_reactions(engine, since)),
+        index_build=index_build,
+    )

@@ -1,0 +1,153 @@
+"""Transparency and oversight in Teams: `about` for everyone, `report` for the IG team.
+
+`about` says what the assistant is answering from (index build, newest document, how many
+documents). `report` (IG members only; the handler refuses others) replies with an Adaptive Card
+summarising the last 30 days; the full report with charts is `python -m bot report`.
+
+Services used (set by bot.compose): "assistant" (a callable giving the loaded Assistant or
+None while starting), "db" (the SQLAlchemy engine), "privacy_url", "ig_mailbox".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+
+from botbuilder.schema import Activity, ActivityTypes, Attachment
+
+from bot.package import DEFAULT_PRIVACY_URL
+from bot.teams.commands import Command, CommandContext, register
+
+log = logging.getLogger(__name__)
+
+REPORT_DAYS = 30
+NOT_READY = "I'm still loading the council documents. Please try again in a minute."
+DEFAULT_IG_MAILBOX = "informationgovernance@lancashire.gov.uk"
+
+
+def transparency_note(services: dict[str, object]) -> str:
+    """The lines every welcome and `help` ends with: a person to reach, and the privacy notice."""
+    mailbox = services.get("ig_mailbox") or DEFAULT_IG_MAILBOX
+    url = services.get("privacy_url") or DEFAULT_PRIVACY_URL
+    return (
+        f"To reach a person, email the Information Governance Team at {mailbox}. "
+        f"How your questions are recorded, for how long and who sees them: [privacy notice]({url})."
+    )
+
+
+def newest_date(values: Iterable[str | None]) -> date | None:
+    """The latest front-matter date (YYYY-MM-DD, or a longer ISO timestamp) among `values`."""
+    found = []
+    for value in values:
+        if not value:
+            continue
+        try:
+            found.append(date.fromisoformat(str(value)[:10]))
+        except ValueError:
+            continue
+    return max(found, default=None)
+
+
+def _assistant(ctx: CommandContext):  # type: ignore[no-untyped-def]
+    get = ctx.services.get("assistant")
+    return get() if callable(get) else None
+
+
+async def _about(ctx: CommandContext) -> str:
+    assistant = _assistant(ctx)
+    if assistant is None:
+        return NOT_READY
+    snapshot = assistant.snapshot
+    documents = {c.source for c in snapshot.chunks}
+    newest = newest_date(c.date for c in snapshot.chunks)
+    when = f"{newest:%d %B %Y}".lstrip("0") if newest else "not recorded (no dates in the documents)"
+    return (
+        "I'm the Governance Assistant, an automated assistant: I answer only from the council "
+        "documents below, quoting them, and never generate advice of my own.\n\n"
+        f"- Index version: {snapshot.build_id}\n"
+        f"- Documents: {len(documents)}\n"
+        f"- Newest document dated: {when}\n\n" + transparency_note(ctx.services)
+    )
+
+
+def summary_card(report) -> dict:  # type: ignore[no-untyped-def]
+    """An Adaptive Card (1.5) with the report's headline numbers and top declined groups."""
+    e, f = report.escalations, report.feedback
+    facts = [
+        ("Questions", report.questions),
+        ("Answered", report.by_route.get("answer", 0)),
+        ("Handed to IG", report.by_route.get("escalate", 0)),
+        ("Declined", report.by_route.get("decline", 0)),
+        ("Personal data removed from", report.redacted_questions),
+        ("Escalations", (", ".join(f"{k} {v}" for k, v in e.by_status.items()) or "none") if e.recorded else "n/a"),
+        ("Median delivery", f"{e.median_minutes:g} min" if e.median_minutes is not None else "n/a"),
+        ("Likes : dislikes", f.ratio if f.recorded else "n/a"),
+        ("Documents never cited", len(report.never_cited)),
+    ]
+    body: list[dict] = [
+        {"type": "TextBlock", "text": "Governance Assistant: IG report", "weight": "Bolder", "size": "Medium"},
+        {
+            "type": "TextBlock",
+            "text": f"Last {REPORT_DAYS} days, to {report.generated_at:%d %b %Y %H:%M} UTC",
+            "isSubtle": True,
+            "spacing": "None",
+            "wrap": True,
+        },
+        {"type": "FactSet", "facts": [{"title": k, "value": str(v)} for k, v in facts]},
+    ]
+    if report.declined:
+        body.append({"type": "TextBlock", "text": "Most common declined questions", "weight": "Bolder"})
+        body.extend(
+            {"type": "TextBlock", "text": f"{g.count} × {g.label}", "wrap": True, "spacing": "Small"}
+            for g in report.declined[:5]
+        )
+    if report.topics:
+        body.append({"type": "TextBlock", "text": "Most-asked topics", "weight": "Bolder"})
+        body.extend(
+            {"type": "TextBlock", "text": f"{t.questions} × {t.section} ({t.source})", "wrap": True, "spacing": "Small"}
+            for t in report.topics[:5]
+        )
+    body.append(
+        {
+            "type": "TextBlock",
+            "text": "The full report with charts and CSV files: python -m bot report --since YYYY-MM-DD",
+            "isSubtle": True,
+            "wrap": True,
+        }
+    )
+    return {
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "type": "AdaptiveCard",
+        "version": "1.5",
+        "body": body,
+    }
+
+
+async def _report(ctx: CommandContext) -> str | Activity:
+    from bot.report.compute import build_report
+
+    assistant = _assistant(ctx)
+    engine = ctx.services.get("db")
+    if assistant is None or engine is None:
+        return NOT_READY
+    snapshot = assistant.snapshot
+    since = datetime.now(UTC) - timedelta(days=REPORT_DAYS)
+    loop = asyncio.get_running_loop()
+    report = await loop.run_in_executor(
+        None,
+        lambda: build_report(
+            engine,
+            since,
+            indexed=snapshot.manifest.get("files", {}),
+            encode=assistant.embedder.encode,
+            index_build=snapshot.build_id,
+        ),
+    )
+    card = Attachment(content_type="application/vnd.microsoft.card.adaptive", content=summary_card(report))
+    return Activity(type=ActivityTypes.message, attachments=[card])
+
+
+register(Command("about", "Which documents I answer from, and how current they are", _about))
+register(Command("report", "Summary of questions, gaps, escalations and feedback (IG team)", _report, True))

@@ -1,0 +1,110 @@
+"""Retention: purge removes exactly the expired rows, and never an undelivered escalation."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import Engine, select
+
+from bot.cli import main
+from bot.config import Settings
+from bot.store.db import make_engine
+from bot.store.retention import DailyPurge, days_from, purge
+from tests import oversight_seed as seed
+from tests.oversight_seed import NOW, ago
+
+
+def _ids(engine: Engine, table) -> list[int]:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return [r[0] for r in conn.execute(select(table.c.id).order_by(table.c.id))]
+
+
+def _questions(engine: Engine) -> list[str]:
+    from bot.store.turns import TurnStore
+
+    return [t.question for t in TurnStore(engine).since()]
+
+
+@pytest.fixture()
+def seeded(tmp_path: Path) -> Engine:
+    """Rows on both sides of each retention period, and escalations that are not delivered."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'bot.sqlite3'}")
+    seed.create_other_tables(engine)
+    for days in (45, 31, 29, 1):
+        seed.add_turn(engine, ago(days), f"question from {days} days ago")
+    for days in (31, 30.01, 29.99, 2):
+        seed.add_feedback(engine, ago(days), "like")
+    seed.add_escalation(engine, ago(400), "delivered", ago(400, -5))  # 1: expired
+    seed.add_escalation(engine, ago(366), "delivered", ago(366, -5))  # 2: expired
+    seed.add_escalation(engine, ago(364), "delivered", ago(364, -5))  # 3: kept
+    seed.add_escalation(engine, ago(900), "pending")  # 4: never delivered: kept, whatever its age
+    seed.add_escalation(engine, ago(500), "failed")  # 5: kept until an IG member sees it through
+    return engine
+
+
+def test_purge_removes_exactly_the_expired_rows(seeded: Engine):
+    results = {r.rule.table: r for r in purge(seeded, days_from(Settings()), now=NOW)}
+    assert {t: r.deleted for t, r in results.items()} == {"turns": 2, "feedback": 2, "escalation": 2}
+    assert _questions(seeded) == ["question from 29 days ago", "question from 1 days ago"]
+    assert len(_ids(seeded, seed.feedback)) == 2
+    assert _ids(seeded, seed.escalations) == [3, 4, 5]
+    with seeded.connect() as conn:
+        assert sorted(r[0] for r in conn.execute(select(seed.outbox.c.escalation_id))) == [3, 4, 5]
+    # a second run finds nothing more to do
+    assert sum(r.deleted for r in purge(seeded, days_from(Settings()), now=NOW)) == 0
+
+
+def test_retention_periods_come_from_the_settings(seeded: Engine, monkeypatch):
+    monkeypatch.setenv("RETENTION_LOG_DAYS", "7")
+    monkeypatch.setenv("RETENTION_FEEDBACK_DAYS", "60")
+    monkeypatch.setenv("RETENTION_ESCALATION_DAYS", "380")
+    days = days_from(Settings())
+    assert days == {"retention_log_days": 7, "retention_feedback_days": 60, "retention_escalation_days": 380}
+    purge(seeded, days, now=NOW)
+    assert _questions(seeded) == ["question from 1 days ago"]
+    assert len(_ids(seeded, seed.feedback)) == 4
+    assert _ids(seeded, seed.escalations) == [2, 3, 4, 5]
+
+
+def test_a_retention_period_of_zero_days_is_refused(monkeypatch):
+    monkeypatch.setenv("RETENTION_LOG_DAYS", "0")
+    with pytest.raises(ValueError, match=r"RETENTION_LOG_DAYS|retention_log_days"):
+        Settings()
+
+
+def test_tables_not_yet_deployed_are_skipped_not_errors(tmp_path: Path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'bot.sqlite3'}")
+    seed.add_turn(engine, ago(40), "old question")
+    results = purge(engine, now=NOW)
+    assert [(r.rule.table, r.deleted, r.skipped) for r in results] == [
+        ("turns", 1, None),
+        ("feedback", 0, "no such table"),
+        ("escalation", 0, "no such table"),
+    ]
+
+
+async def test_the_daily_purge_runs_at_start_then_on_its_interval(seeded: Engine):
+    task = DailyPurge(seeded, days_from(Settings()), interval=0.05)
+    task.start()
+    try:
+        while task.runs < 2:  # the first run at start-up, then one interval later
+            await asyncio.sleep(0.02)
+    finally:
+        await task.stop()
+    # the real clock: everything the seed dated before today's retention cut-off is gone
+    assert "question from 45 days ago" not in _questions(seeded)
+    assert 4 in _ids(seeded, seed.escalations)  # the pending escalation is still there
+
+
+def test_purge_command_reports_what_it_deleted(tmp_path: Path):
+    db = tmp_path / "bot.sqlite3"
+    engine = make_engine(f"sqlite:///{db}")
+    seed.add_turn(engine, ago(400), "very old question")
+    result = CliRunner().invoke(main, ["purge"], env={"DATABASE_URL": f"sqlite:///{db}"})
+    assert result.exit_code == 0, result.output
+    assert "conversation log: kept 30 days" in result.output and "1 deleted" in result.output
+    assert "escalations (delivered): kept 365 days" in result.output and "skipped (no such table)" in result.output
+    assert _questions(engine) == []

@@ -1,0 +1,145 @@
+"""Transparency and oversight over HTTP, as Teams sends activities: labels, the notice, about,
+report for IG members only, the conversation log, and the purge when the service starts."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+
+import pytest
+from aiohttp import ClientSession, web
+
+from bot.compose import make_web_app
+from bot.config import Settings
+from bot.store.db import make_engine
+from bot.store.turns import TurnStore, conversation_hash
+from tests.conftest import KNOWLEDGE
+from tests.connector import Connector, activity
+from tests.oversight_seed import add_turn, ago
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+IG_MEMBER = "00000000-0000-0000-0000-0000000000aa"
+PRIVACY = "https://intranet.lancashire.gov.uk/governance-assistant/privacy"
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'bot.sqlite3'}"
+    add_turn(make_engine(url), ago(400), "A question asked long ago")  # expired before the service starts
+    return url
+
+
+@pytest.fixture(scope="module")
+async def service(bulletin_index: Path, embedder, database: str):
+    settings = Settings(
+        knowledge_dir=KNOWLEDGE,
+        index_dir=bulletin_index,
+        app_id="",
+        app_password="",
+        database_url=database,
+        ig_members=IG_MEMBER,
+        privacy_url=PRIVACY,
+    )
+    connector = await Connector().start()
+    runner = web.AppRunner(make_web_app(settings, embedder=embedder), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    base = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+    async with ClientSession() as http:
+        for _ in range(600):
+            async with http.get(f"{base}/healthz") as r:
+                if r.status == 200:
+                    break
+            await asyncio.sleep(0.1)
+        yield http, base, connector
+    await runner.cleanup()
+    await connector.stop()
+
+
+async def _send(service, text: str | None, aad: str = "00000000-0000-0000-0000-000000000001", **extra) -> list[dict]:
+    http, base, connector = service
+    conv = f"a:{uuid.uuid4().hex}"
+    body = activity(connector.url, text, conversation=conv, **extra)
+    body["from"]["aadObjectId"] = aad
+    async with http.post(f"{base}/api/messages", json=body) as r:
+        assert r.status in (200, 201), await r.text()
+    return connector.messages(conv)
+
+
+async def test_every_answer_is_labelled_ai_generated_with_its_sources(service):
+    for question, cited in (
+        ("When is the last employee conference session?", True),
+        ("Can I use ChatGPT to summarise a resident's case notes?", True),
+        ("What time does the canteen at County Hall close?", False),
+    ):
+        [reply] = await _send(service, question)
+        [entity] = reply["entities"]
+        assert entity["additionalType"] == ["AIGeneratedContent"]
+        assert bool(entity.get("citation")) is cited
+        if cited:
+            assert "[1]" in reply["text"] and entity["citation"][0]["appearance"]["name"]
+
+
+async def test_welcome_says_automated_documents_only_no_personal_data_a_person_and_the_notice(service):
+    [welcome] = await _send(service, None, type="conversationUpdate", membersAdded=[{"id": "29:user-1"}])
+    text = welcome["text"]
+    assert "automated assistant" in text and "council's own policy documents" in text
+    assert "don't paste personal data" in text
+    assert "informationgovernance@lancashire.gov.uk" in text and f"[privacy notice]({PRIVACY})" in text
+
+
+async def test_help_says_the_same_and_lists_about(service):
+    [reply] = await _send(service, "help")
+    text = reply["text"]
+    assert "automated assistant" in text and "Please don't paste personal data" in text
+    assert "informationgovernance@lancashire.gov.uk" in text and PRIVACY in text
+    assert "about" in text.split("Commands:")[1] and "report" not in text.split("Commands:")[1]
+
+
+async def test_about_gives_index_version_newest_document_and_count(service):
+    http, base, _ = service
+    async with http.get(f"{base}/healthz") as r:
+        build = (await r.json())["index"]
+    [reply] = await _send(service, "About")
+    assert f"Index version: {build}" in reply["text"]
+    assert "Documents: 1" in reply["text"]
+    assert "Newest document dated: 18 November 2024" in reply["text"]
+
+
+async def test_answered_questions_are_logged_redacted_and_expired_ones_purged(service, database: str):
+    http, base, connector = service
+    conv = f"a:{uuid.uuid4().hex}"
+    question = "When is the last employee conference session? Email me at jo.bloggs@lancashire.gov.uk"
+    async with http.post(f"{base}/api/messages", json=activity(connector.url, question, conversation=conv)) as r:
+        assert r.status == 201
+    store = TurnStore(make_engine(database))
+    mine = [t for t in store.since() if t.conversation == conversation_hash(conv)]
+    assert [t.question for t in mine] == ["When is the last employee conference session? Email me at [email address]"]
+    assert mine[0].route == "answer" and mine[0].redacted == ("email address",) and mine[0].sources
+    # the purge ran when the service started: the 400-day-old row is gone
+    assert "A question asked long ago" not in [t.question for t in store.since()]
+
+
+async def test_report_is_refused_to_staff_outside_the_ig_team(service):
+    [reply] = await _send(service, "report", aad="00000000-0000-0000-0000-000000000002")
+    assert reply["text"] == "Sorry, 'report' is only for members of the Information Governance Team."
+    assert not reply.get("attachments")
+
+
+async def test_report_gives_ig_members_a_summary_card(service):
+    await _send(service, "Where can I buy a bus pass for my dog?")  # at least one decline in the log
+    [reply] = await _send(service, "report", aad=IG_MEMBER.upper())
+    [attachment] = reply["attachments"]
+    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    card = attachment["content"]
+    assert card["type"] == "AdaptiveCard" and card["version"] == "1.5"
+    facts = {f["title"]: f["value"] for b in card["body"] if b["type"] == "FactSet" for f in b["facts"]}
+    answered, declined = int(facts["Answered"]), int(facts["Declined"])
+    assert answered >= 1 and declined >= 1
+    assert int(facts["Questions"]) == answered + declined + int(facts["Handed to IG"])
+    assert facts["Escalations"] == "n/a" and facts["Likes : dislikes"] == "n/a"  # not deployed in this build
+    texts = [b.get("text", "") for b in card["body"]]
+    assert "Most common declined questions" in texts and any("bus pass for my dog" in t for t in texts)
