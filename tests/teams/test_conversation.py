@@ -122,7 +122,7 @@ async def test_a_group_chat_needs_a_mention_too_and_commands_work_after_it(http,
     asked["conversation"] = group
     await post(http, bot_url, asked)
     [reply] = connector.messages(conv_id)
-    assert "automated assistant" in reply["text"] and "Commands: help" in reply["text"]
+    assert "automated assistant" in reply["text"] and "Commands: about, help" in reply["text"]
 
 
 async def test_a_mention_of_someone_else_is_not_a_mention_of_the_bot(http, bot_url, connector):

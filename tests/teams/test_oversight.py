@@ -75,7 +75,7 @@ async def test_every_answer_is_labelled_ai_generated_with_its_sources(service):
         ("Can I use ChatGPT to summarise a resident's case notes?", True),
         ("What time does the canteen at County Hall close?", False),
     ):
-        [reply] = await _send(service, question)
+        reply = (await _send(service, question))[0]  # then the IG card or suggested follow-ups
         [entity] = reply["entities"]
         assert entity["additionalType"] == ["AIGeneratedContent"]
         assert bool(entity.get("citation")) is cited
@@ -140,6 +140,7 @@ async def test_report_gives_ig_members_a_summary_card(service):
     answered, declined = int(facts["Answered"]), int(facts["Declined"])
     assert answered >= 1 and declined >= 1
     assert int(facts["Questions"]) == answered + declined + int(facts["Handed to IG"])
-    assert facts["Escalations"] == "n/a" and facts["Likes : dislikes"] == "n/a"  # not deployed in this build
+    # the escalation and feedback tables exist but nothing has been sent or rated in this service yet
+    assert facts["Escalations"] == "none" and facts["Likes : dislikes"] == "0:0"
     texts = [b.get("text", "") for b in card["body"]]
     assert "Most common declined questions" in texts and any("bus pass for my dog" in t for t in texts)
