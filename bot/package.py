@@ -85,8 +85,9 @@ def _left_placeholders(node: Any) -> set[str]:
     return set()
 
 
-def fill_manifest(template: dict[str, Any], app_id: str, privacy_url: str, terms_url: str,
-                  website_url: str) -> dict[str, Any]:
+def fill_manifest(
+    template: dict[str, Any], app_id: str, privacy_url: str, terms_url: str, website_url: str
+) -> dict[str, Any]:
     """Return a copy of the manifest template with every placeholder filled and checked."""
     values = {
         "APP_ID": validate_app_id(app_id),
@@ -111,8 +112,9 @@ def check_icons(manifest_dir: Path, manifest: dict[str, Any] | None = None) -> N
         expected = {"color": "color.png", "outline": "outline.png"}
         for key, name in expected.items():
             if icons.get(key) != name:
-                raise ValueError(f"manifest icons.{key} must be {name!r} (the file at the zip root); "
-                                 f"got {icons.get(key)!r}")
+                raise ValueError(
+                    f"manifest icons.{key} must be {name!r} (the file at the zip root); got {icons.get(key)!r}"
+                )
     for name, size in ICON_SIZES.items():
         path = manifest_dir / name
         if not path.is_file():
@@ -121,8 +123,7 @@ def check_icons(manifest_dir: Path, manifest: dict[str, Any] | None = None) -> N
             if image.format != "PNG":
                 raise ValueError(f"{path} must be a PNG, not {image.format}")
             if image.size != size:
-                raise ValueError(f"{path} must be {size[0]}x{size[1]} pixels, not "
-                                 f"{image.size[0]}x{image.size[1]}")
+                raise ValueError(f"{path} must be {size[0]}x{size[1]} pixels, not {image.size[0]}x{image.size[1]}")
             if name == "outline.png":
                 _check_outline(path, image.convert("RGBA"))
 
@@ -140,12 +141,14 @@ def _check_outline(path: Path, image: Any) -> None:
         visible = channel.point(lambda v: v)  # copy
         visible.paste(255, mask=alpha.point(lambda a: 255 if a == 0 else 0))
         if visible.getextrema()[0] != 255:
-            raise ValueError(f"{path} must be white only (Teams outline icons): found a visible "
-                             f"pixel that is not white")
+            raise ValueError(
+                f"{path} must be white only (Teams outline icons): found a visible pixel that is not white"
+            )
 
 
-def build_package(manifest_dir: Path, out: Path, app_id: str, privacy_url: str, terms_url: str,
-                  website_url: str) -> Path:
+def build_package(
+    manifest_dir: Path, out: Path, app_id: str, privacy_url: str, terms_url: str, website_url: str
+) -> Path:
     """Fill the manifest template, check the icons and write the app package zip to ``out``.
 
     Raises ValueError with a readable message if the app id is not a GUID, a URL is not https,
@@ -190,21 +193,48 @@ def _add(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
 
 
 @click.command("package")
-@click.option("--app-id", envvar="MicrosoftAppId", required=True, metavar="GUID",
-              help="Entra app id of the bot, used as the Teams app id and bot id [env: MicrosoftAppId].")
-@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=DEFAULT_OUT,
-              show_default=True, help="Where to write the zip.")
-@click.option("--privacy-url", envvar="PRIVACY_URL", default=None,
-              help=f"Privacy notice URL [env: PRIVACY_URL; placeholder default {DEFAULT_PRIVACY_URL}].")
-@click.option("--terms-url", envvar="TERMS_URL", default=None,
-              help=f"Terms of use URL [env: TERMS_URL; placeholder default {DEFAULT_TERMS_URL}].")
-@click.option("--website-url", envvar="WEBSITE_URL", default=None,
-              help=f"Support/website URL [env: WEBSITE_URL; placeholder default {DEFAULT_WEBSITE_URL}].")
-@click.option("--manifest-dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
-              default=DEFAULT_MANIFEST_DIR, show_default="manifest/",
-              help="Folder with manifest.json, color.png and outline.png.")
-def package_cmd(app_id: str, out: Path, privacy_url: str | None, terms_url: str | None,
-                website_url: str | None, manifest_dir: Path) -> None:
+@click.option(
+    "--app-id",
+    envvar="MicrosoftAppId",
+    required=True,
+    metavar="GUID",
+    help="Entra app id of the bot, used as the Teams app id and bot id [env: MicrosoftAppId].",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=DEFAULT_OUT,
+    show_default=True,
+    help="Where to write the zip.",
+)
+@click.option(
+    "--privacy-url",
+    envvar="PRIVACY_URL",
+    default=None,
+    help=f"Privacy notice URL [env: PRIVACY_URL; placeholder default {DEFAULT_PRIVACY_URL}].",
+)
+@click.option(
+    "--terms-url",
+    envvar="TERMS_URL",
+    default=None,
+    help=f"Terms of use URL [env: TERMS_URL; placeholder default {DEFAULT_TERMS_URL}].",
+)
+@click.option(
+    "--website-url",
+    envvar="WEBSITE_URL",
+    default=None,
+    help=f"Support/website URL [env: WEBSITE_URL; placeholder default {DEFAULT_WEBSITE_URL}].",
+)
+@click.option(
+    "--manifest-dir",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    default=DEFAULT_MANIFEST_DIR,
+    show_default="manifest/",
+    help="Folder with manifest.json, color.png and outline.png.",
+)
+def package_cmd(
+    app_id: str, out: Path, privacy_url: str | None, terms_url: str | None, website_url: str | None, manifest_dir: Path
+) -> None:
     """Build the Teams app package (zip) for upload in the Teams admin centre.
 
     The privacy, terms and website URLs must be set to the council's real pages before the
@@ -221,14 +251,15 @@ def package_cmd(app_id: str, out: Path, privacy_url: str | None, terms_url: str 
         ("website URL", "WEBSITE_URL", website_url, DEFAULT_WEBSITE_URL),
     ):
         if not given:
-            click.echo(f"warning: {label} not set (--{env.lower().replace('_', '-')} or env {env}); "
-                       f"using the placeholder {default}: set the real page before publishing",
-                       err=True)
+            click.echo(
+                f"warning: {label} not set (--{env.lower().replace('_', '-')} or env {env}); "
+                f"using the placeholder {default}: set the real page before publishing",
+                err=True,
+            )
             given = default
         urls[env] = given
     try:
-        path = build_package(manifest_dir, out, app_id, urls["PRIVACY_URL"], urls["TERMS_URL"],
-                             urls["WEBSITE_URL"])
+        path = build_package(manifest_dir, out, app_id, urls["PRIVACY_URL"], urls["TERMS_URL"], urls["WEBSITE_URL"])
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"wrote {path}", err=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +17,8 @@ import jwt
 from aiohttp import web
 from botbuilder.core import Bot
 from botbuilder.integration.aiohttp import CloudAdapter
+
+from bot.logs import new_correlation_id
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ def create_app(
     """Routes only; the composition root supplies the adapter, the bot and start-up work."""
 
     async def messages(request: web.Request) -> web.StreamResponse:
-        correlation = uuid.uuid4().hex[:12]
+        correlation = new_correlation_id()  # tags every log line of this activity
         if "application/json" not in request.headers.get("Content-Type", ""):
             return _problem(415, "Content-Type must be application/json")
         try:

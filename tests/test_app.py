@@ -70,7 +70,7 @@ async def _ask(http, bot_url, connector, text, **extra):
 
 async def test_question_gets_a_cited_ai_labelled_answer(http, bot_url, connector):
     messages, everything = await _ask(http, bot_url, connector, "When is the last employee conference session?")
-    assert [a["type"] for a in everything] == ["typing", "message"]
+    assert [a["type"] for a in everything][-1] == "message"  # typing first only if slow: tests/test_load_paths.py
     reply = messages[0]
     assert "27 November" in reply["text"] and "County Hall" in reply["text"]
     entities = [e for e in reply["entities"] if e["type"] == "https://schema.org/Message"]

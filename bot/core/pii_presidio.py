@@ -136,7 +136,8 @@ def prefetched(texts: list[str]) -> Iterator[None]:
     with _analyze_lock:
         docs = list(nlp.pipe(unique, batch_size=64))
     _prefetch.spans = {
-        t: sorted((e.start_char, e.end_char) for e in d.ents if e.label_ in _PERSON_LABELS) for t, d in zip(unique, docs)
+        t: sorted((e.start_char, e.end_char) for e in d.ents if e.label_ in _PERSON_LABELS)
+        for t, d in zip(unique, docs)
     }
     try:
         yield

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from botbuilder.core import ActivityHandler, MessageFactory, TurnContext
 from botbuilder.schema import ChannelAccount
@@ -30,11 +31,13 @@ class GovernanceBot(ActivityHandler):
 
     def __init__(
         self,
-        answer: Callable[[str], Answer],
+        answer: Callable[[str], Answer] | Callable[[str], Awaitable[Answer]],
         services: dict[str, object] | None = None,
         ig_members: frozenset[str] = frozenset(),
+        typing_delay: float = 1.0,
     ) -> None:
         self._answer = answer
+        self._typing_delay = typing_delay  # show "typing" only when there is something to wait for
         self._services = services or {}
         self._ig_members = ig_members
 
@@ -46,9 +49,14 @@ class GovernanceBot(ActivityHandler):
         if command is not None:
             await self._run_command(command, turn_context)
             return
-        await turn_context.send_activity(typing_activity())
-        loop = asyncio.get_running_loop()
-        answer = await loop.run_in_executor(None, self._answer, text or "")
+        if inspect.iscoroutinefunction(self._answer):
+            pending = asyncio.ensure_future(self._answer(text or ""))
+        else:
+            pending = asyncio.get_running_loop().run_in_executor(None, self._answer, text or "")
+        done, _ = await asyncio.wait({pending}, timeout=self._typing_delay)
+        if not done:
+            await turn_context.send_activity(typing_activity())
+        answer = await pending
         await turn_context.send_activity(answer_activity(answer))
         # Never log the question: it may hold personal data. Log what the bot did.
         log.info(
