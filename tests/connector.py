@@ -17,6 +17,7 @@ class Connector:
     def __init__(self) -> None:
         self.received: list[dict[str, Any]] = []
         self.paths: list[str] = []
+        self.authorizations: list[str | None] = []  # the Authorization header of each reply
         self._arrived = asyncio.Condition()
         self.url = ""
         self._runner: web.AppRunner | None = None
@@ -26,6 +27,7 @@ class Connector:
         async with self._arrived:
             self.received.append(body)
             self.paths.append(request.path)
+            self.authorizations.append(request.headers.get("Authorization"))
             self._arrived.notify_all()
         return web.json_response({"id": str(uuid.uuid4())})
 
