@@ -17,6 +17,7 @@ import jwt
 from aiohttp import web
 from botbuilder.core import Bot
 from botbuilder.integration.aiohttp import CloudAdapter
+from msrest.exceptions import DeserializationError, SerializationError
 
 from bot.logs import new_correlation_id
 
@@ -62,6 +63,22 @@ def validate_activity(body: Any) -> str | None:
     for name in ("entities", "attachments", "membersAdded", "membersRemoved"):
         if name in body and body[name] is not None and not isinstance(body[name], list):
             return f"'{name}' must be a list"
+        if isinstance(body.get(name), list) and not all(isinstance(item, dict) for item in body[name]):
+            return f"every item of '{name}' must be an object"
+    for name in ("from", "conversation", "recipient", "channelData"):
+        if body.get(name) is not None and not isinstance(body[name], dict):
+            return f"'{name}' must be an object"
+    for name in ("from", "conversation", "recipient"):
+        for key in ("id", "name", "aadObjectId", "conversationType", "tenantId"):
+            value = (body.get(name) or {}).get(key)
+            if value is not None and not isinstance(value, str):
+                return f"'{name}.{key}' must be a string"
+    tenant = (body.get("channelData") or {}).get("tenant")
+    if tenant is not None and not isinstance(tenant, dict):
+        return "'channelData.tenant' must be an object"
+    for name in ("replyToId", "name", "timestamp", "localTimestamp", "serviceUrl"):
+        if body.get(name) is not None and not isinstance(body[name], str):
+            return f"'{name}' must be a string"
     return None
 
 
@@ -84,7 +101,7 @@ def create_app(
             return _problem(413, f"the body is larger than {max_body_bytes} bytes")
         try:
             body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             return _problem(400, "the body is not valid JSON")
         reason = validate_activity(body)
         if reason:
@@ -98,6 +115,9 @@ def create_app(
             response = await adapter.process(request, bot)
         except web.HTTPException:
             raise  # 401 from authentication, 415 and friends: already the right answer
+        except (DeserializationError, SerializationError):  # e.g. a timestamp that is not a date: the sender's mistake
+            log.info("rejected activity correlation=%s reason=undeserialisable field", correlation)
+            return _problem(400, "the activity has a field the Bot Framework schema cannot read")
         except jwt.PyJWTError as exc:  # a malformed or unverifiable token is unauthenticated
             log.info("rejected token correlation=%s reason=%s", correlation, type(exc).__name__)
             return _problem(401, "the request's token is not valid")

@@ -7,6 +7,7 @@ by reference, so a new index can be swapped in while requests are running.
 from __future__ import annotations
 
 import logging
+import re
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 
@@ -24,6 +25,8 @@ from bot.core.route import escalation_signal
 from bot.core.text import clean, sentences
 
 log = logging.getLogger(__name__)
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 MAX_QUESTION_CHARS = 1000
 # What an escalation shows when the question's own words find no policy passage.
@@ -84,7 +87,8 @@ class Assistant:
         snapshot = self.snapshot
         results: list[Answer | None] = [None] * len(questions)
         pending: list[tuple[int, str, tuple[str, ...], bool]] = []
-        texts = [clean(raw or "") for raw in questions]
+        # Lone UTF-16 surrogates (valid JSON escapes, invalid text) break tokenisers: replace them.
+        texts = [clean(_LONE_SURROGATE.sub("\ufffd", raw or "")) for raw in questions]
         # Names are found by a neural tagger: one pass over the whole batch is ~3x cheaper.
         with pii_presidio.prefetched([t for t in texts if t and len(t) <= MAX_QUESTION_CHARS]):
             for i, text in enumerate(texts):

@@ -64,20 +64,30 @@ class MicroBatcher(Generic[T, R]):
             if not live:
                 continue
             try:
-                results = await loop.run_in_executor(self._executor, self._process_many, [i for i, _ in live])
-                if len(results) != len(live):
-                    raise RuntimeError(f"process_many returned {len(results)} results for {len(live)} items")
-            except Exception as exc:  # every waiting caller hears about it; the loop carries on
-                log.exception("batch of %d failed", len(live))
-                for _, fut in live:
-                    if not fut.done():
-                        fut.set_exception(exc)
+                results = await loop.run_in_executor(self._executor, self._checked, [i for i, _ in live])
+            except Exception:  # one bad item must not fail its neighbours: answer them one by one
+                log.warning("batch of %d failed; retrying its items one at a time", len(live), exc_info=True)
+                for item, fut in live:
+                    try:
+                        result = (await loop.run_in_executor(self._executor, self._checked, [item]))[0]
+                    except Exception as exc:
+                        if not fut.done():
+                            fut.set_exception(exc)
+                    else:
+                        if not fut.done():
+                            fut.set_result(result)
                 continue
             self.batches += 1
             self.items += len(live)
             for (_, fut), result in zip(live, results):
                 if not fut.done():
                     fut.set_result(result)
+
+    def _checked(self, items: list[T]) -> Sequence[R]:
+        results = self._process_many(items)
+        if len(results) != len(items):
+            raise RuntimeError(f"process_many returned {len(results)} results for {len(items)} items")
+        return results
 
     async def aclose(self) -> None:
         """Stop the collector and the worker thread."""

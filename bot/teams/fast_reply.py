@@ -28,7 +28,7 @@ from urllib.parse import quote
 import aiohttp
 import requests
 from aiohttp import web
-from botbuilder.core import TurnContext
+from botbuilder.core import Bot, InvokeResponse, TurnContext, serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes, ResourceResponse
 from botframework.connector.auth import AuthenticationConstants, BotFrameworkAuthentication
@@ -185,6 +185,24 @@ class FastCloudAdapter(CloudAdapter):
         self.sender = sender
         self.require_service_url_claim = require_service_url_claim
 
+    async def process(self, request: web.Request, bot: Bot, ws_response: web.WebSocketResponse | None = None):
+        """POST only (the body was validated by bot.web); a PermissionError anywhere is a 401."""
+        if request.method != "POST":
+            raise web.HTTPMethodNotAllowed(request.method, ["POST"])
+        activity = Activity().deserialize(await request.json())
+        try:
+            invoke = await self.process_activity(request.headers.get("Authorization", ""), activity, bot.on_turn)
+        except PermissionError as exc:
+            raise web.HTTPUnauthorized(
+                text='{"error": "the request is not authorised"}', content_type="application/json"
+            ) from exc
+        if invoke is None:
+            return web.Response(status=201)
+        body = invoke.body
+        if body is not None and not isinstance(body, dict | list | str | int | float | bool):
+            body = serializer_helper(body)
+        return web.json_response(body, status=invoke.status)
+
     async def process_activity(
         self, auth_header_or_result, activity: Activity, logic: Callable[[TurnContext], Awaitable]
     ):
@@ -213,6 +231,14 @@ class FastCloudAdapter(CloudAdapter):
         )
         await self.run_pipeline(context, logic)
         return self._process_turn_results(context)
+
+    def _process_turn_results(self, context: TurnContext):  # type: ignore[no-untyped-def]
+        """An invoke nobody handled is the sender's request we don't support: 400, not the SDK's 501."""
+        result = super()._process_turn_results(context)
+        if context.activity.type == ActivityTypes.invoke and (result is None or result.status >= 500):
+            name = context.activity.name if isinstance(context.activity.name, str) else ""
+            return InvokeResponse(status=400, body={"error": f"this bot does not handle the invoke '{name[:100]}'"})
+        return result
 
     async def send_activities(self, context: TurnContext, activities: list[Activity]) -> list[ResourceResponse]:
         responses = []

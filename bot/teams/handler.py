@@ -44,7 +44,10 @@ class GovernanceBot(ActivityHandler):
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         started = time.perf_counter()
         activity = turn_context.activity
-        text = (TurnContext.remove_recipient_mention(activity) if activity.entities else activity.text) or ""
+        try:
+            text = (TurnContext.remove_recipient_mention(activity) if activity.entities else activity.text) or ""
+        except (AttributeError, TypeError, KeyError, ValueError):  # a malformed mention entity: use the raw text
+            text = activity.text or ""
         command = commands.match(text)
         if command is not None:
             await self._run_command(command, turn_context)
