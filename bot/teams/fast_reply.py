@@ -153,7 +153,10 @@ class ReplySender:
                 async with session.post(url, json=body, headers=headers) as r:
                     if r.status < 300:
                         self.sent += 1
-                        data = await r.json(content_type=None) if r.content_length != 0 else None
+                        try:  # the channel's ResourceResponse; an empty or odd body still means delivered
+                            data = await r.json(content_type=None)
+                        except ValueError:
+                            data = None
                         return ResourceResponse(id=(data or {}).get("id", "") if isinstance(data, dict) else "")
                     if r.status == 401 and self.tokens is not None and not refreshed:
                         self.tokens.invalidate()  # revoked or rotated: fetch a new one once
@@ -163,7 +166,8 @@ class ReplySender:
                         raise ReplyFailed(f"the channel answered {r.status}")
                     wait = self.backoff.delay(attempt, r.headers.get("Retry-After"))
             except (TimeoutError, aiohttp.ClientError) as exc:
-                if attempt + 1 >= self.backoff.attempts:
+                # Retry only when nothing reached the channel; a timeout after sending might duplicate the reply.
+                if not isinstance(exc, aiohttp.ClientConnectorError) or attempt + 1 >= self.backoff.attempts:
                     raise ReplyFailed(f"the channel could not be reached ({type(exc).__name__})") from exc
                 wait = self.backoff.delay(attempt, None)
             attempt += 1
