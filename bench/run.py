@@ -73,7 +73,10 @@ async def serve_and_measure(index_dir: Path, batching: bool, http: ClientSession
 
         levels = [(1, 40), (5, 100), (20, 300), (50, 400)] if full else [(20, 300)]
         for users, n in levels:
+            cpu = server.cpu_seconds()
             runs.append(await load.closed_loop(f"{users} closed-loop users", users, qs(n)))
+            if users == 20:
+                out["cpu_ms_per_question"] = (server.cpu_seconds() - cpu) / n * 1000
         runs.append(await load.open_loop("open loop, 50 questions/s for 10 s", 50, qs(500)))
         if full:
             repeated = unique_questions(20, offset=50_000) * 10
@@ -148,6 +151,8 @@ async def main() -> int:
         "|---|---|---|---|---|",
         f"| 20 closed-loop users | {at20_off.throughput:.1f} | {at20_off.pct(0.5):.0f} / {at20_off.pct(0.95):.0f} | "
         f"{at20_on.throughput:.1f} | {at20_on.pct(0.5):.0f} / {at20_on.pct(0.95):.0f} |",
+        f"| server CPU per question at 20 users | {off['cpu_ms_per_question']:.1f} ms | | "
+        f"{on['cpu_ms_per_question']:.1f} ms | |",
         f"| open loop 50 q/s | {open_off.throughput:.1f} | {open_off.pct(0.5):.0f} / {open_off.pct(0.95):.0f} | "
         f"{open_on.throughput:.1f} | {open_on.pct(0.5):.0f} / {open_on.pct(0.95):.0f} |",
         "",
