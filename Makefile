@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run index test lint bench package validate-manifest icons clean
+.PHONY: install run index test lint bench soak package validate-manifest icons clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,12 @@ test: install  ## the whole test suite (the same command CI runs)
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+
+bench: install  ## latency/throughput benchmarks -> docs/benchmarks.md (a few minutes; run `make soak` first to include it)
+	$(PY) -m bench.run
+
+soak: install  ## 5 minutes at 50 users: errors and the memory slope -> docs/soak.md
+	$(PY) -m bench.soak --minutes 5 --users 50
 
 package: install  ## Teams app zip; set MicrosoftAppId, PRIVACY_URL, TERMS_URL, WEBSITE_URL first
 	$(PY) -m bot package --out dist/governance-assistant.zip

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from bot.compose import make_web_app
 from bot.config import Settings
+from bot.logs import configure as configure_logging
 
 
 def main() -> int:
@@ -19,7 +20,7 @@ def main() -> int:
     except ValueError as exc:  # pydantic's ValidationError is a ValueError: say what is wrong, no traceback
         logging.getLogger("app").error("configuration error: %s", exc)
         return 2
-    logging.getLogger().setLevel(settings.log_level.upper())
+    configure_logging(settings.log_level, settings.log_format)
     web.run_app(make_web_app(settings), host=settings.host, port=settings.port, print=None)
     return 0
 

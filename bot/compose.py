@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiohttp import web
 
 from bot.config import Settings
 from bot.core import privacy
+from bot.core.answer_cache import AnswerCache
 from bot.core.assistant import Assistant, Contacts
+from bot.core.batching import MicroBatcher
 from bot.core.embed import Embedder, MiniLMEmbedder
 from bot.core.index_store import IndexMissing, build_index, current_build, load_index
 
@@ -35,22 +38,34 @@ def make_assistant(settings: Settings, build_if_missing: bool = True, embedder: 
 
 
 def make_adapter(settings: Settings):
-    """CloudAdapter with Bot Framework authentication from the settings (none without app id)."""
+    """CloudAdapter with Bot Framework authentication from the settings (none without app id).
+
+    Inbound authentication is the SDK's; replies take the lean path in bot.teams.fast_reply.
+    """
     from botbuilder.core import TurnContext
-    from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 
-    class _Config:
-        APP_ID = settings.app_id
-        APP_PASSWORD = settings.app_password
-        APP_TYPE = settings.app_type
-        APP_TENANTID = settings.app_tenant_id
+    from bot.teams.fast_reply import (
+        FastCloudAdapter,
+        ReplySender,
+        TokenSource,
+        authority_for,
+        keep_key_refresh_off_the_loop,
+    )
+    from bot.teams.fast_reply import authentication as make_authentication
 
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(_Config()))
+    keep_key_refresh_off_the_loop()
+    tokens = None
+    if not settings.anonymous and settings.app_password:
+        authority = authority_for(settings.app_type, settings.app_tenant_id, settings.login_url or None)
+        tokens = TokenSource(settings.app_id, settings.app_password, authority, "https://api.botframework.com")
+    adapter = FastCloudAdapter(
+        make_authentication(settings), ReplySender(tokens), require_service_url_claim=not settings.anonymous
+    )
 
     async def on_error(context: TurnContext, error: Exception) -> None:
-        import uuid
+        from bot.logs import correlation_id
 
-        correlation = uuid.uuid4().hex[:12]
+        correlation = correlation_id.get()
         log.exception("turn failed correlation=%s", correlation, exc_info=error)
         try:
             await context.send_activity(
@@ -65,8 +80,6 @@ def make_adapter(settings: Settings):
 
 def make_web_app(settings: Settings, embedder: Embedder | None = None):
     """The whole service: the app listens at once; /healthz turns 200 when the index is loaded."""
-    import asyncio
-
     import bot.teams.builtin  # noqa: F401  (registers the built-in commands)
     from bot.store.db import make_engine
     from bot.store.feedback import FeedbackStore
@@ -78,6 +91,7 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None):
 
     state = ServiceState()
     holder: dict[str, Assistant] = {}
+    batcher = MicroBatcher(lambda texts: holder["assistant"].answer_many(texts), window=settings.batch_window_ms / 1000)
 
     engine = make_engine(settings.database_url)
     turns = TurnStore(engine)
@@ -94,8 +108,10 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None):
         conversation = activity.conversation.id if activity.conversation else ""
         turns.add(turn_from_answer(conversation, answer, latency_ms))
 
-    def answer(text: str):
-        return holder["assistant"].answer(text)
+    async def answer(text: str):
+        if settings.batching:
+            return await batcher.submit(text)
+        return await asyncio.get_running_loop().run_in_executor(None, holder["assistant"].answer, text)
 
     def topics() -> list[str]:
         """Section headings of the loaded documents, offered as follow-up questions."""
@@ -111,6 +127,9 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None):
             log.exception("start-up failed")
             state.error = f"{type(exc).__name__}: {exc}"
             return
+        # Run one question through every stage now, not on the first real one (uncached: the cache is set after).
+        await loop.run_in_executor(None, assistant.answer, "Who wrote the policy for Jane Doe?")
+        assistant.cache = AnswerCache(settings.answer_cache_size)
         holder["assistant"] = assistant
         state.details.update(index=assistant.snapshot.build_id, chunks=len(assistant.snapshot.chunks))
         state.ready = True
@@ -144,6 +163,7 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None):
             memory_minutes=settings.conversation_memory_minutes,
             escalations=flow,
             on_answered=record_turn,
+            typing_delay=settings.typing_delay_ms / 1000,
         ),
         state,
         startup=startup_all,
@@ -156,8 +176,13 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None):
     async def stop_purge(_app) -> None:
         await purger.stop()
 
+    async def close(_app) -> None:
+        await batcher.aclose()
+        await adapter.sender.close()
+
     app.on_startup.append(start_purge)
     app.on_cleanup.append(stop_purge)
+    app.on_cleanup.append(close)
     app[PURGE] = purger
     return app
 

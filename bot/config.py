@@ -91,6 +91,19 @@ class Settings(BaseSettings):
         DEFAULT_PRIVACY_URL,  # a placeholder, as for `python -m bot package`: set the real notice
         validation_alias=AliasChoices("PRIVACY_URL", "privacy_url"),
     )
+    log_format: str = Field("json", pattern="^(json|text)$", validation_alias=AliasChoices("LOG_FORMAT", "log_format"))
+    # Throughput (see docs/benchmarks.md): concurrent questions share one embedding batch.
+    batching: bool = Field(True, validation_alias=AliasChoices("BATCHING", "batching"))
+    batch_window_ms: float = Field(
+        3.0, ge=0, le=100, validation_alias=AliasChoices("BATCH_WINDOW_MS", "batch_window_ms")
+    )
+    answer_cache_size: int = Field(4096, ge=0, validation_alias=AliasChoices("ANSWER_CACHE_SIZE", "answer_cache_size"))
+    typing_delay_ms: int = Field(1000, ge=0, validation_alias=AliasChoices("TYPING_DELAY_MS", "typing_delay_ms"))
+    # Bot Framework endpoints, overridable for other clouds and for local tests; empty = public cloud.
+    openid_metadata_url: str = Field(
+        "", validation_alias=AliasChoices("BOT_OPENID_METADATA_URL", "openid_metadata_url")
+    )
+    login_url: str = Field("", validation_alias=AliasChoices("BOT_LOGIN_URL", "login_url"))
 
     @property
     def ig_member_ids(self) -> frozenset[str]:

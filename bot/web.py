@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +17,9 @@ import jwt
 from aiohttp import web
 from botbuilder.core import Bot
 from botbuilder.integration.aiohttp import CloudAdapter
+from msrest.exceptions import DeserializationError, SerializationError
+
+from bot.logs import new_correlation_id
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +74,22 @@ def validate_activity(body: Any) -> str | None:
     for name in ("entities", "attachments", "membersAdded", "membersRemoved"):
         if name in body and body[name] is not None and not isinstance(body[name], list):
             return f"'{name}' must be a list"
+        if isinstance(body.get(name), list) and not all(isinstance(item, dict) for item in body[name]):
+            return f"every item of '{name}' must be an object"
+    for name in ("from", "conversation", "recipient", "channelData"):
+        if body.get(name) is not None and not isinstance(body[name], dict):
+            return f"'{name}' must be an object"
+    for name in ("from", "conversation", "recipient"):
+        for key in ("id", "name", "aadObjectId", "conversationType", "tenantId"):
+            value = (body.get(name) or {}).get(key)
+            if value is not None and not isinstance(value, str):
+                return f"'{name}.{key}' must be a string"
+    tenant = (body.get("channelData") or {}).get("tenant")
+    if tenant is not None and not isinstance(tenant, dict):
+        return "'channelData.tenant' must be an object"
+    for name in ("replyToId", "name", "timestamp", "localTimestamp", "serviceUrl"):
+        if body.get(name) is not None and not isinstance(body[name], str):
+            return f"'{name}' must be a string"
     return None
 
 
@@ -85,7 +103,7 @@ def create_app(
     """Routes only; the composition root supplies the adapter, the bot and start-up work."""
 
     async def messages(request: web.Request) -> web.StreamResponse:
-        correlation = uuid.uuid4().hex[:12]
+        correlation = new_correlation_id()  # tags every log line of this activity
         if "application/json" not in request.headers.get("Content-Type", ""):
             return _problem(415, "Content-Type must be application/json")
         try:
@@ -94,7 +112,7 @@ def create_app(
             return _problem(413, f"the body is larger than {max_body_bytes} bytes")
         try:
             body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             return _problem(400, "the body is not valid JSON")
         reason = validate_activity(body)
         if reason:
@@ -108,6 +126,9 @@ def create_app(
             response = await adapter.process(request, bot)
         except web.HTTPException:
             raise  # 401 from authentication, 415 and friends: already the right answer
+        except (DeserializationError, SerializationError):  # e.g. a timestamp that is not a date: the sender's mistake
+            log.info("rejected activity correlation=%s reason=undeserialisable field", correlation)
+            return _problem(400, "the activity has a field the Bot Framework schema cannot read")
         except jwt.PyJWTError as exc:  # a malformed or unverifiable token is unauthenticated
             log.info("rejected token correlation=%s reason=%s", correlation, type(exc).__name__)
             return _problem(401, "the request's token is not valid")

@@ -18,6 +18,7 @@ class Connector:
         self.received: list[dict[str, Any]] = []
         self.paths: list[str] = []
         self.ids: list[str] = []  # the activity id the channel gave each recorded activity
+        self.authorizations: list[str | None] = []  # the Authorization header of each reply
         self._arrived = asyncio.Condition()
         self.url = ""
         self._runner: web.AppRunner | None = None
@@ -29,6 +30,7 @@ class Connector:
             self.received.append(body)
             self.paths.append(request.path)
             self.ids.append(sent_id)
+            self.authorizations.append(request.headers.get("Authorization"))
             self._arrived.notify_all()
         return web.json_response({"id": sent_id})
 

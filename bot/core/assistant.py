@@ -7,12 +7,15 @@ by reference, so a new index can be swapped in while requests are running.
 from __future__ import annotations
 
 import logging
+import re
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 
 import numpy as np
 
+from bot.core import pii_presidio
 from bot.core.answer import Extract, citation, extract
+from bot.core.answer_cache import AnswerCache
 from bot.core.embed import Embedder
 from bot.core.index_store import IndexSnapshot
 from bot.core.models import Answer, Hit, Route
@@ -22,6 +25,8 @@ from bot.core.route import escalation_signal
 from bot.core.text import clean, sentences
 
 log = logging.getLogger(__name__)
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 MAX_QUESTION_CHARS = 1000
 # What an escalation shows when the question's own words find no policy passage.
@@ -56,6 +61,7 @@ class Assistant:
         thresholds: Thresholds | None = None,
         contacts: Contacts | None = None,
         sentence_cache_size: int = 20_000,
+        cache: AnswerCache | None = None,
     ) -> None:
         self.snapshot = snapshot
         self.embedder = embedder
@@ -64,6 +70,7 @@ class Assistant:
         self._sentences: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = sentence_cache_size
         self._policy: np.ndarray | None = None
+        self.cache = cache if cache is not None else AnswerCache()
 
     def swap(self, snapshot: IndexSnapshot) -> None:
         """Serve a new index; requests already running finish on the one they started with."""
@@ -80,15 +87,22 @@ class Assistant:
         snapshot = self.snapshot
         results: list[Answer | None] = [None] * len(questions)
         pending: list[tuple[int, str, tuple[str, ...]]] = []
-        for i, raw in enumerate(questions):
-            text = clean(raw or "")
-            if not text:
-                results[i] = self._empty()
-            elif len(text) > MAX_QUESTION_CHARS:
-                results[i] = self._too_long(len(text))
-            else:
-                red = redact(text)
-                pending.append((i, red.text, red.kinds))
+        # Lone UTF-16 surrogates (valid JSON escapes, invalid text) break tokenisers: replace them.
+        texts = [clean(_LONE_SURROGATE.sub("\ufffd", raw or "")) for raw in questions]
+        # Names are found by a neural tagger: one pass over the whole batch is ~3x cheaper.
+        with pii_presidio.prefetched([t for t in texts if t and len(t) <= MAX_QUESTION_CHARS]):
+            for i, text in enumerate(texts):
+                if not text:
+                    results[i] = self._empty()
+                elif len(text) > MAX_QUESTION_CHARS:
+                    results[i] = self._too_long(len(text))
+                else:
+                    red = redact(text)
+                    cached = self.cache.get(snapshot.build_id, red.text)
+                    if cached is not None:
+                        results[i] = self._with_notice(cached, red.kinds)
+                    else:
+                        pending.append((i, red.text, red.kinds))
         if pending:
             vectors = self.embedder.encode([p[1] for p in pending])
             all_hits = search(snapshot, [p[1] for p in pending], vectors, self.thresholds)
@@ -96,9 +110,16 @@ class Assistant:
                 # the classifier reuses the question's vector: no extra embedding
                 escalate = escalation_signal(question, vector).escalate
                 answer = self._escalate(vector, hits, snapshot) if escalate else self._answer(vector, hits, snapshot)
-                text = f"{redaction_notice(kinds)}\n\n{answer.text}" if kinds else answer.text
-                results[i] = Answer(answer.route, text, answer.citations, answer.confidence, kinds, question)
+                answer = replace(answer, question=question)
+                self.cache.put(snapshot.build_id, question, answer)
+                results[i] = self._with_notice(answer, kinds)
         return [r for r in results if r is not None]
+
+    @staticmethod
+    def _with_notice(answer: Answer, kinds: tuple[str, ...]) -> Answer:
+        """Tell the staff member what was removed from this message (never the data itself)."""
+        text = f"{redaction_notice(kinds)}\n\n{answer.text}" if kinds else answer.text
+        return replace(answer, text=text, redacted=kinds)
 
     # -- routes -----------------------------------------------------------------------------
 

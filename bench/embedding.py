@@ -1,0 +1,62 @@
+"""Model-side figures, in their own process: the embedding ceiling, one query alone, index builds.
+
+Prints one JSON object. Run by bench/run.py before any server starts, so nothing competes.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.loadgen import ROOT, unique_questions
+from bot.core.embed import MiniLMEmbedder
+from bot.core.index_store import build_index
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 300
+    index_dir = Path(sys.argv[2]) if len(sys.argv) > 2 else Path(tempfile.mkdtemp())
+    embedder = MiniLMEmbedder()
+    questions = unique_questions(n)
+    embedder.encode(questions[:64])
+    runs = []
+    for _ in range(3):
+        t = time.perf_counter()
+        embedder.encode(questions)
+        runs.append(len(questions) / (time.perf_counter() - t))
+    single = []
+    for q in questions[:60]:
+        t = time.perf_counter()
+        embedder.encode([q])
+        single.append(time.perf_counter() - t)
+    single.sort()
+    corpus = ROOT / "tests" / "eval_corpus"
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        report = build_index(corpus, Path(tmp), embedder)
+        build_s = time.perf_counter() - t
+        chunks = report.embedded
+    build_index(ROOT / "knowledge", index_dir, embedder)  # what the benchmark servers serve
+    files = len([p for p in corpus.iterdir() if p.suffix == ".md"])
+    print(
+        json.dumps(
+            {
+                "ceiling_qps": statistics.median(runs),
+                "single_p50_ms": single[len(single) // 2] * 1000,
+                "single_p95_ms": single[int(0.95 * len(single))] * 1000,
+                "build_files": files,
+                "build_s": build_s,
+                "build_report": report.summary(),
+                "build_chunks": chunks,
+                "index_dir": str(index_dir),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""Structured logs: one JSON object per line, each tagged with the activity's correlation id.
+
+The correlation id lives in a context variable set when an activity arrives, so every line
+logged while handling it (in the handler, the adapter, the reply path) carries the same id
+without passing it around. Never log message text: it may hold personal data.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import uuid
+from contextvars import ContextVar
+from datetime import UTC, datetime
+
+correlation_id: ContextVar[str] = ContextVar("correlation_id", default="-")
+
+
+def new_correlation_id() -> str:
+    """A fresh id for one activity, set for everything that runs in this context."""
+    value = uuid.uuid4().hex[:12]
+    correlation_id.set(value)
+    return value
+
+
+class JsonFormatter(logging.Formatter):
+    """time, level, logger, message, correlation_id (and the traceback when there is one)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "correlation_id": correlation_id.get(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure(level: str = "INFO", fmt: str = "json", stream=None) -> None:  # type: ignore[no-untyped-def]
+    """Route the root logger to one handler in the chosen format (LOG_FORMAT=json|text)."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    if fmt == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(correlation)s]: %(message)s"))
+        handler.addFilter(_add_correlation)
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+
+
+def _add_correlation(record: logging.LogRecord) -> bool:
+    record.correlation = correlation_id.get()
+    return True

@@ -1,0 +1,158 @@
+"""216 hostile and malformed inputs (tests/data/bad_inputs.jsonl) posted to the real service.
+
+Outcomes a user or an operator would notice: never a 5xx, the service stays up, every
+question gets a reply with exactly one AI-labelled entity, and no markup, from a question or
+from a document, ever reaches Teams as live HTML or Markdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+from aiohttp import ClientSession, ClientTimeout
+
+from bot.compose import make_web_app
+from bot.config import Settings
+from bot.core.index_store import build_index
+from tests.conftest import DATA, KNOWLEDGE
+from tests.connector import Connector, activity
+from tests.test_app import _serve, _wait_ready
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+CASES = [json.loads(line) for line in (DATA / "bad_inputs.jsonl").read_text().splitlines() if line.strip()]
+LIVE_HTML = re.compile(r"<\s*[a-zA-Z!/?]")
+LIVE_LINK = re.compile(r"(?<!\\)\[[^\]\n]*(?<!\\)\]\s*[(\[]")  # [text](url), ![alt](src), [text][ref]
+
+
+def test_the_corpus_is_big_and_varied():
+    categories = {c["category"] for c in CASES}
+    assert len(CASES) >= 200
+    assert {"prompt-injection", "markup-injection", "unicode", "wrong-types", "missing-fields", "size"} <= categories
+
+
+def assert_rendered_as_text(reply: dict) -> None:
+    text = reply.get("text") or ""
+    assert not LIVE_HTML.search(text), text[:300]
+    assert not LIVE_LINK.search(text), text[:300]
+    assert len(text) < 80_000
+    roots = [e for e in reply.get("entities") or [] if e.get("type") == "https://schema.org/Message"]
+    assert len(roots) == 1 and roots[0]["additionalType"] == ["AIGeneratedContent"]
+
+
+def generated(name: str, service_url: str) -> bytes:
+    base = activity(service_url, "When is the conference?")
+    if name == "body-over-1mib":
+        base["text"] = "x" * (1024 * 1024 + 1)
+    elif name == "text-just-under-1mib":
+        base["text"] = "question " * 110_000
+    elif name == "deep-nesting":
+        return json.dumps(base)[:-1].encode() + b', "channelData": ' + b'{"a": ' * 10_000 + b"1" + b"}" * 10_001
+    elif name == "attachments-10000":
+        base["attachments"] = [{"contentType": "text/plain", "content": f"item {i}"} for i in range(10_000)]
+    elif name == "entities-10000":
+        base["entities"] = [{"type": "mention", "text": "<at>x</at>", "mentioned": {"id": "x"}}] * 10_000
+    elif name == "members-added-5000":
+        base.update(type="conversationUpdate", membersAdded=[{"id": f"29:{i}"} for i in range(5000)])
+    elif name == "many-keys":
+        base.update({f"k{i}": i for i in range(20_000)})
+    elif name == "long-conversation-id":
+        base["conversation"]["id"] = "a:" + "c" * 100_000
+    return json.dumps(base).encode()
+
+
+def request_for(case: dict, service_url: str) -> tuple[bytes, str, str]:
+    """(body, content type, conversation id) for one case."""
+    conv = f"a:{uuid.uuid4().hex}"
+    if case["kind"] == "text":
+        return json.dumps(activity(service_url, case["text"], conversation=conv)).encode(), "application/json", conv
+    if case["kind"] == "patch":
+        body = activity(service_url, "When is the conference?", conversation=conv)
+        body.update(case.get("patch", {}))
+        for name in case.get("drop", []):
+            body.pop(name, None)
+        return json.dumps(body).encode(), "application/json", conv
+    if "generate" in case:
+        return generated(case["generate"], service_url), "application/json", conv
+    return case["body"].encode("utf-8", "surrogatepass"), case["content_type"], conv
+
+
+@pytest.fixture(scope="module")
+async def hostile_index(tmp_path_factory, embedder) -> Path:
+    """The real documents plus one whose text is full of markup, as a careless edit could be."""
+    knowledge = tmp_path_factory.mktemp("hostile") / "knowledge"
+    shutil.copytree(KNOWLEDGE, knowledge)
+    (knowledge / "parking-permits.txt").write_text(
+        "Staff parking permits\n\n"
+        "Staff parking permits are renewed every April through the [parking portal](http://evil.example/phish). "
+        "Renewal needs the ![permit badge](http://evil.example/pixel.png) photo and <img src=x onerror=alert(1)> "
+        "your pay number. Permits cost **£5** a month, see [the rates][1] and <a href='http://evil.example'>here</a>.\n"
+    )
+    index = knowledge.parent / "index"
+    await asyncio.get_running_loop().run_in_executor(None, build_index, knowledge, index, embedder)
+    return index
+
+
+@pytest.fixture(scope="module")
+async def service(hostile_index, embedder):
+    connector = await Connector().start()
+    settings = Settings(knowledge_dir=KNOWLEDGE, index_dir=hostile_index, app_id="", app_password="")
+    runner, base = await _serve(make_web_app(settings, embedder=embedder))
+    async with ClientSession(timeout=ClientTimeout(total=120)) as http:
+        await _wait_ready(http, base)
+        yield base, connector, http
+    await runner.cleanup()
+    await connector.stop()
+
+
+async def test_no_bad_input_gets_a_5xx_or_breaks_the_service(service):
+    base, connector, http = service
+    gate = asyncio.Semaphore(16)
+    statuses: dict[str, int] = {}
+
+    async def post(case: dict) -> None:
+        body, content_type, conv = request_for(case, connector.url)
+        headers = {"Content-Type": content_type} if content_type else {}
+        async with gate, http.post(f"{base}/api/messages", data=body, headers=headers) as r:
+            statuses[case["id"]] = r.status
+            if r.status >= 400:
+                problem = await r.json(content_type=None) if r.content_type == "application/json" else None
+                assert problem and "error" in problem, (case["id"], r.status, await r.text())
+        if case["kind"] == "text":
+            replies = connector.messages(conv)
+            assert len(replies) == 1, case["id"]
+            assert_rendered_as_text(replies[0])
+
+    await asyncio.gather(*(post(c) for c in CASES))
+    server_errors = {k: v for k, v in statuses.items() if v >= 500}
+    assert server_errors == {}
+    assert statuses["gen-body-over-1mib"] == 413
+    assert all(statuses[c["id"]] in (200, 201) for c in CASES if c["kind"] == "text")
+    async with http.get(f"{base}/healthz") as r:
+        assert r.status == 200
+    # and it still answers properly afterwards
+    conv = f"a:{uuid.uuid4().hex}"
+    async with http.post(
+        f"{base}/api/messages", json=activity(connector.url, "When is the last employee conference session?", conv)
+    ) as r:
+        assert r.status == 201
+    assert "27 November" in connector.messages(conv)[0]["text"]
+
+
+async def test_markup_in_a_document_is_quoted_as_text_not_rendered(service):
+    base, connector, http = service
+    conv = f"a:{uuid.uuid4().hex}"
+    question = "How often are staff parking permits renewed?"
+    async with http.post(f"{base}/api/messages", json=activity(connector.url, question, conversation=conv)) as r:
+        assert r.status == 201
+    reply = connector.messages(conv)[0]
+    assert "April" in reply["text"]  # the hostile document really was quoted
+    assert "parking portal" in reply["text"] and "evil.example" in reply["text"]
+    assert_rendered_as_text(reply)
+    assert "[1]" in reply["text"]  # the bot's own citation marker still works
