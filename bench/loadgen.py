@@ -44,6 +44,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+ANSWER_ENTITY = "https://schema.org/Message"
+
+
 class ReplyCollector:
     """The Bot Framework connector's reply endpoint; wakes whoever waits for a given reply."""
 
@@ -57,7 +60,10 @@ class ReplyCollector:
     async def _reply(self, request: web.Request) -> web.Response:
         body = await request.json()
         self.count += 1
-        self.types[body.get("type", "?")] = self.types.get(body.get("type", "?"), 0) + 1
+        kind = body.get("type", "?")
+        if kind == "message" and any(e.get("type") == ANSWER_ENTITY for e in body.get("entities") or []):
+            kind = "answer"  # the AI-labelled answer, as opposed to suggestions or a hand-off card
+        self.types[kind] = self.types.get(kind, 0) + 1
         if body.get("type") == "message":
             fut = self.waiting.pop(request.match_info.get("reply_to", ""), None)
             if fut is not None and not fut.done():

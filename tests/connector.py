@@ -57,6 +57,14 @@ class Connector:
             if a.get("type") == "message" and (conversation is None or a["conversation"]["id"] == conversation)
         ]
 
+    def answers(self, conversation: str) -> list[dict[str, Any]]:
+        """The AI-labelled answers only: not the suggested follow-ups or an IG hand-off card."""
+        return [
+            m
+            for m in self.messages(conversation)
+            if any(e.get("type") == "https://schema.org/Message" for e in m.get("entities") or [])
+        ]
+
     async def wait_for(self, predicate, timeout: float = 30.0) -> list[dict[str, Any]]:
         async def check() -> list[dict[str, Any]]:
             async with self._arrived:

@@ -125,7 +125,7 @@ async def test_no_bad_input_gets_a_5xx_or_breaks_the_service(service):
                 problem = await r.json(content_type=None) if r.content_type == "application/json" else None
                 assert problem and "error" in problem, (case["id"], r.status, await r.text())
         if case["kind"] == "text":
-            replies = connector.messages(conv)
+            replies = connector.answers(conv)
             assert len(replies) == 1, case["id"]
             assert_rendered_as_text(replies[0])
 

@@ -38,6 +38,6 @@ async def test_fifty_users_for_twenty_seconds_get_every_answer(bulletin_index, e
         await collector.stop()
     assert run.errors == 0
     assert len(run.latencies) >= 50  # every user got at least one answer
-    assert collector.types.get("message", 0) == len(run.latencies)  # one reply per question, none lost
+    assert collector.types.get("answer", 0) == len(run.latencies)  # one reply per question, none lost
     assert collector.waiting == {}
     print(f"soak: {len(run.latencies)} answers, {run.throughput:.1f} q/s, p95 {run.pct(0.95):.0f} ms, RSS {samples}")

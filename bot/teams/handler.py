@@ -148,7 +148,9 @@ class GovernanceBot(ActivityHandler):
         reaction = action.get("reaction")
         if value.get("actionName") != "feedback" or reaction not in ("like", "dislike"):
             log.info("rejected submitAction: not a like/dislike feedback")
-            return InvokeResponse(status=int(HTTPStatus.BAD_REQUEST))
+            return InvokeResponse(
+                status=int(HTTPStatus.BAD_REQUEST), body={"error": "expected feedback with a like or dislike reaction"}
+            )
         record = self._recent.get(activity.reply_to_id or "")
         comment = _redacted(_feedback_text(action.get("feedback")))
         if self._feedback is not None:

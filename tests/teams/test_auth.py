@@ -231,7 +231,7 @@ async def test_a_slow_key_endpoint_does_not_stall_the_service(identity, embedder
         assert not posting.done()  # still waiting for the signing keys, and the service answered meanwhile
         identity.release_keys.set()
         assert await asyncio.wait_for(posting, 30) == 201
-        assert len(channel.messages(conv)) == 1
+        assert len(channel.answers(conv)) == 1
     finally:
         identity.release_keys = None
         await runner.cleanup()
