@@ -55,10 +55,20 @@ def index_cmd(knowledge: Path | None, index: Path | None) -> None:
     index = index or settings.index_dir
     if not knowledge.is_dir():
         raise click.ClickException(f"knowledge folder not found: {knowledge}")
-    click.echo("loading the embedding model…", err=True)
-    embedder = make_embedder()
+
+    def load_model():  # only called when something needs embedding
+        click.echo("loading the embedding model…", err=True)
+        return make_embedder()
+
     with tqdm(desc="embedding", unit="chunk", file=sys.stderr, disable=not sys.stderr.isatty()) as bar:
-        report = build_index(knowledge, index, embedder, progress=bar.update)
+
+        def planned(n: int) -> None:
+            click.echo(f"embedding {n} new or changed passages", err=True)
+            bar.reset(total=n)
+
+        report = build_index(
+            knowledge, index, load_model, progress=bar.update, planned=planned, hnsw_above=settings.hnsw_above
+        )
     for source, reason in report.failed.items():
         click.echo(f"failed: {source}: {reason}", err=True)
     click.echo(report.summary(), err=True)
