@@ -21,7 +21,7 @@ def make_assistant(settings: Settings, build_if_missing: bool = True, embedder: 
     embedder = embedder or make_embedder()
     if build_if_missing and current_build(settings.index_dir) is None:
         log.info("no index at %s: building it from %s", settings.index_dir, settings.knowledge_dir)
-        report = build_index(settings.knowledge_dir, settings.index_dir, embedder)
+        report = build_index(settings.knowledge_dir, settings.index_dir, embedder, hnsw_above=settings.hnsw_above)
         log.info(report.summary())
     snapshot = load_index(settings.index_dir)
     return Assistant(snapshot, embedder, contacts=Contacts(ig_mailbox=settings.ig_mailbox))
@@ -61,11 +61,17 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None):
     import asyncio
 
     import bot.teams.builtin  # noqa: F401  (registers the built-in commands)
+    from bot.reload import IndexService
+    from bot.teams import ig_commands  # noqa: F401  (refresh, index status)
     from bot.teams.handler import GovernanceBot
     from bot.web import ServiceState, create_app
 
     state = ServiceState()
     holder: dict[str, Assistant] = {}
+    services: dict[str, object] = {"state": state}
+
+    def on_swap(assistant: Assistant) -> None:
+        state.details.update(index=assistant.snapshot.build_id, chunks=len(assistant.snapshot.chunks))
 
     def answer(text: str):
         return holder["assistant"].answer(text)
@@ -82,10 +88,20 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None):
         state.details.update(index=assistant.snapshot.build_id, chunks=len(assistant.snapshot.chunks))
         state.ready = True
         log.info("ready: index %s, %d chunks", assistant.snapshot.build_id, len(assistant.snapshot.chunks))
+        index = IndexService(
+            assistant,
+            settings.knowledge_dir,
+            settings.index_dir,
+            poll_seconds=settings.index_poll_seconds,
+            hnsw_above=settings.hnsw_above,
+            on_swap=on_swap,
+        )
+        services["index"] = index
+        await index.watch()  # live reload until the app shuts down (cancelled on cleanup)
 
     app = create_app(
         make_adapter(settings),
-        GovernanceBot(answer, services={"state": state}, ig_members=settings.ig_member_ids),
+        GovernanceBot(answer, services=services, ig_members=settings.ig_member_ids),
         state,
         startup=startup,
         max_body_bytes=settings.max_body_bytes,
