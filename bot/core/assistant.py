@@ -17,7 +17,7 @@ from bot.core.embed import Embedder
 from bot.core.index_store import IndexSnapshot
 from bot.core.models import Answer, Hit, Route
 from bot.core.privacy import redact
-from bot.core.retrieve import Thresholds, relevant, search
+from bot.core.retrieve import Mode, Thresholds, relevant, search
 from bot.core.route import escalation_signal
 from bot.core.text import clean, sentences
 
@@ -56,8 +56,10 @@ class Assistant:
         thresholds: Thresholds | None = None,
         contacts: Contacts | None = None,
         sentence_cache_size: int = 20_000,
+        mode: Mode = Mode.HYBRID,
     ) -> None:
         self.snapshot = snapshot
+        self.mode = mode  # dense-only and keyword-only exist for evaluation
         self.embedder = embedder
         self.thresholds = thresholds or Thresholds.calibrated()
         self.contacts = contacts or Contacts()
@@ -92,7 +94,7 @@ class Assistant:
                 pending.append((i, red.text, red.kinds, signal.escalate))
         if pending:
             vectors = self.embedder.encode([p[1] for p in pending])
-            all_hits = search(snapshot, [p[1] for p in pending], vectors, self.thresholds)
+            all_hits = search(snapshot, [p[1] for p in pending], vectors, self.thresholds, mode=self.mode)
             for (i, text, kinds, escalate), vector, hits in zip(pending, vectors, all_hits):
                 answer = self._escalate(vector, hits, snapshot) if escalate else self._answer(vector, hits, snapshot)
                 text = f"{redaction_notice(kinds)}\n\n{answer.text}" if kinds else answer.text
@@ -126,7 +128,9 @@ class Assistant:
         passages = self._passages(hits, snapshot)
         if not passages:  # the question's own words found nothing: show the policy itself
             vector = self._policy_vector()
-            passages = self._passages(search(snapshot, [POLICY_QUERY], vector[None, :], self.thresholds)[0], snapshot)
+            passages = self._passages(
+                search(snapshot, [POLICY_QUERY], vector[None, :], self.thresholds, mode=self.mode)[0], snapshot
+            )
         ex = extract(vector, passages, self._sentence_vectors)
         contact = self._contact_passage(snapshot, ex)
         body = (
