@@ -60,10 +60,20 @@ def index_cmd(knowledge: Path | None, index: Path | None) -> None:
     index = index or settings.index_dir
     if not knowledge.is_dir():
         raise click.ClickException(f"knowledge folder not found: {knowledge}")
-    click.echo("loading the embedding model…", err=True)
-    embedder = make_embedder()
+
+    def load_model():  # only called when something needs embedding
+        click.echo("loading the embedding model…", err=True)
+        return make_embedder()
+
     with tqdm(desc="embedding", unit="chunk", file=sys.stderr, disable=not sys.stderr.isatty()) as bar:
-        report = build_index(knowledge, index, embedder, progress=bar.update)
+
+        def planned(n: int) -> None:
+            click.echo(f"embedding {n} new or changed passages", err=True)
+            bar.reset(total=n)
+
+        report = build_index(
+            knowledge, index, load_model, progress=bar.update, planned=planned, hnsw_above=settings.hnsw_above
+        )
     for source, reason in report.failed.items():
         click.echo(f"failed: {source}: {reason}", err=True)
     click.echo(report.summary(), err=True)
@@ -137,6 +147,56 @@ def calibrate_cmd(cases: Path, split: str, index: Path | None, write: bool) -> N
             "weighted_accuracy": round(result.weighted_accuracy, 4),
         }
         Path(str(target)).write_text(json.dumps(data, indent=2) + "\n")
+
+
+@main.command("eval")
+@click.argument("cases", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option(
+    "--knowledge",
+    "extra",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    default=None,
+    help="Extra documents indexed beside knowledge/ for this evaluation only (README files skipped).",
+)
+@click.option("--failures/--no-failures", default=False, help="Also list every failing case, per mode.")
+def eval_cmd(cases: Path, extra: Path | None, failures: bool) -> None:
+    """Score CASES (JSONL) with hybrid, dense-only and keyword-only retrieval; print one table."""
+    from bot.core.evaluate import evaluate, table
+
+    logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)  # one line per entity label otherwise
+    rows = []
+    for n, line in enumerate(cases.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except ValueError as exc:
+                raise click.ClickException(f"{cases.name} line {n} is not JSON: {exc}") from exc
+    snapshot, embedder = _eval_index(_settings().knowledge_dir, extra)
+    scores = evaluate(snapshot, embedder, rows)
+    click.echo(table(scores))
+    if failures:
+        for s in scores:
+            for f in s.failures:
+                click.echo(f"{s.mode.value}: {f}")
+
+
+def _eval_index(knowledge: Path, extra: Path | None):
+    """A throwaway index of knowledge/ plus the extra folder: the real index is never touched."""
+    import shutil
+    import tempfile
+
+    from bot.compose import make_embedder
+    from bot.core.index_store import build_index, load_index
+
+    embedder = make_embedder()
+    with tempfile.TemporaryDirectory(prefix="bot-eval-") as tmp:
+        docs = Path(tmp) / "knowledge"
+        ignore = shutil.ignore_patterns("README.md", "readme.md", ".*")
+        shutil.copytree(knowledge, docs, ignore=ignore)
+        if extra is not None:
+            shutil.copytree(extra, docs, ignore=ignore, dirs_exist_ok=True)
+        build_index(docs, Path(tmp) / "index", embedder)
+        return load_index(Path(tmp) / "index"), embedder
 
 
 def _emit(answer, as_json: bool) -> None:

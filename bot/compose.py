@@ -30,7 +30,8 @@ def make_assistant(settings: Settings, build_if_missing: bool = True, embedder: 
             raise IndexMissing(f"no index at {settings.index_dir} (build it with: python -m bot index)")
         embedder = embedder or make_embedder()
         log.info("no index at %s: building it from %s", settings.index_dir, settings.knowledge_dir)
-        log.info(build_index(settings.knowledge_dir, settings.index_dir, embedder).summary())
+        report = build_index(settings.knowledge_dir, settings.index_dir, embedder, hnsw_above=settings.hnsw_above)
+        log.info(report.summary())
     snapshot = load_index(settings.index_dir)
     embedder = embedder or make_embedder()
     privacy.warm_up()  # the name recogniser takes a second or two to load: not on the first question
@@ -81,17 +82,24 @@ def make_adapter(settings: Settings):
 def make_web_app(settings: Settings, embedder: Embedder | None = None):
     """The whole service: the app listens at once; /healthz turns 200 when the index is loaded."""
     import bot.teams.builtin  # noqa: F401  (registers the built-in commands)
+    from bot.reload import IndexService
     from bot.store.db import make_engine
     from bot.store.feedback import FeedbackStore
     from bot.store.retention import DailyPurge, days_from
     from bot.store.turns import TurnStore, turn_from_answer
-    from bot.teams import oversight  # noqa: F401  (about, report)
+    from bot.teams import (
+        ig_commands,  # noqa: F401  (refresh, index status)
+        oversight,  # noqa: F401  (about, report)
+    )
     from bot.teams.handler import GovernanceBot
     from bot.web import CLEANUP_HOOKS, ServiceState, create_app
 
     state = ServiceState()
     holder: dict[str, Assistant] = {}
     batcher = MicroBatcher(lambda texts: holder["assistant"].answer_many(texts), window=settings.batch_window_ms / 1000)
+
+    def on_swap(assistant: Assistant) -> None:
+        state.details.update(index=assistant.snapshot.build_id, chunks=len(assistant.snapshot.chunks))
 
     engine = make_engine(settings.database_url)
     turns = TurnStore(engine)
@@ -134,6 +142,16 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None):
         state.details.update(index=assistant.snapshot.build_id, chunks=len(assistant.snapshot.chunks))
         state.ready = True
         log.info("ready: index %s, %d chunks", assistant.snapshot.build_id, len(assistant.snapshot.chunks))
+        index = IndexService(
+            assistant,
+            settings.knowledge_dir,
+            settings.index_dir,
+            poll_seconds=settings.index_poll_seconds,
+            hnsw_above=settings.hnsw_above,
+            on_swap=on_swap,
+        )
+        services["index"] = index
+        await index.watch()  # live reload until the app shuts down (cancelled on cleanup)
 
     adapter = make_adapter(settings)
     flow, sender = make_escalations(settings, adapter, state, engine)

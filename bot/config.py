@@ -77,6 +77,18 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = Field(
         30.0, gt=0, validation_alias=AliasChoices("OUTBOX_POLL_SECONDS", "outbox_poll_seconds")
     )
+    hnsw_above: int = Field(
+        20_000,
+        ge=0,
+        validation_alias=AliasChoices("HNSW_ABOVE", "hnsw_above"),
+        description="Indexes with more passages than this use FAISS HNSW (approximate) instead of exact search.",
+    )
+    index_poll_seconds: float = Field(
+        5.0,
+        gt=0,
+        validation_alias=AliasChoices("INDEX_POLL_SECONDS", "index_poll_seconds"),
+        description="How often the running bot checks index/current for a new build.",
+    )
     max_body_bytes: int = Field(1024 * 1024, validation_alias=AliasChoices("MAX_BODY_BYTES", "max_body_bytes"))
     log_level: str = Field("INFO", validation_alias=AliasChoices("LOG_LEVEL", "log_level"))
     # Oversight (issue 7): how long records are kept, and the privacy notice the bot links to.

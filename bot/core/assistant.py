@@ -20,7 +20,7 @@ from bot.core.embed import Embedder
 from bot.core.index_store import IndexSnapshot
 from bot.core.models import Answer, Hit, Route
 from bot.core.privacy import redact
-from bot.core.retrieve import Thresholds, relevant, search
+from bot.core.retrieve import Mode, Thresholds, relevant, search
 from bot.core.route import escalation_signal
 from bot.core.text import clean, sentences
 
@@ -62,8 +62,10 @@ class Assistant:
         contacts: Contacts | None = None,
         sentence_cache_size: int = 20_000,
         cache: AnswerCache | None = None,
+        mode: Mode = Mode.HYBRID,
     ) -> None:
         self.snapshot = snapshot
+        self.mode = mode  # dense-only and keyword-only exist for evaluation
         self.embedder = embedder
         self.thresholds = thresholds or Thresholds.calibrated()
         self.contacts = contacts or Contacts()
@@ -105,7 +107,7 @@ class Assistant:
                         pending.append((i, red.text, red.kinds))
         if pending:
             vectors = self.embedder.encode([p[1] for p in pending])
-            all_hits = search(snapshot, [p[1] for p in pending], vectors, self.thresholds)
+            all_hits = search(snapshot, [p[1] for p in pending], vectors, self.thresholds, mode=self.mode)
             for (i, question, kinds), vector, hits in zip(pending, vectors, all_hits):
                 # the classifier reuses the question's vector: no extra embedding
                 escalate = escalation_signal(question, vector).escalate
@@ -148,7 +150,9 @@ class Assistant:
         passages = self._passages(hits, snapshot)
         if not passages:  # the question's own words found nothing: show the policy itself
             vector = self._policy_vector()
-            passages = self._passages(search(snapshot, [POLICY_QUERY], vector[None, :], self.thresholds)[0], snapshot)
+            passages = self._passages(
+                search(snapshot, [POLICY_QUERY], vector[None, :], self.thresholds, mode=self.mode)[0], snapshot
+            )
         ex = extract(vector, passages, self._sentence_vectors)
         contact = self._contact_passage(snapshot, ex)
         body = (

@@ -10,7 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import frontmatter
+import yaml
 
+from bot.core.loaders.docx import load_docx
+from bot.core.loaders.html import load_html
+from bot.core.loaders.pdf import load_pdf
 from bot.core.models import Document, Section
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
@@ -56,18 +60,55 @@ def _markdown_sections(body: str) -> list[Section]:
     return sections
 
 
-def _load_markdown(raw: str, path: Path) -> tuple[dict[str, Any], list[Section]]:
-    post = frontmatter.loads(raw)
+def _decode(raw: bytes) -> str:
+    return raw.decode("utf-8-sig")
+
+
+def _load_markdown(raw: bytes, path: Path) -> tuple[dict[str, Any], list[Section]]:
+    post = frontmatter.loads(_decode(raw))
     return dict(post.metadata), _markdown_sections(post.content)
 
 
-def _load_text(raw: str, path: Path) -> tuple[dict[str, Any], list[Section]]:
-    text = raw.strip()
-    return {}, [Section((), text)] if text else []
+def _load_text(raw: bytes, path: Path) -> tuple[dict[str, Any], list[Section]]:
+    post = frontmatter.loads(_decode(raw))  # front matter is allowed in text files too
+    text = post.content.strip()
+    return dict(post.metadata), [Section((), text)] if text else []
 
 
-Loader = Callable[[str, Path], tuple[dict[str, Any], list[Section]]]
-LOADERS: dict[str, Loader] = {".md": _load_markdown, ".markdown": _load_markdown, ".txt": _load_text}
+Loader = Callable[[bytes, Path], tuple[dict[str, Any], list[Section]]]
+LOADERS: dict[str, Loader] = {
+    ".md": _load_markdown,
+    ".markdown": _load_markdown,
+    ".txt": _load_text,
+    ".html": load_html,
+    ".htm": load_html,
+    ".docx": load_docx,
+    ".pdf": load_pdf,
+}
+SIDECAR_SUFFIXES = (".yml", ".yaml")
+
+
+def sidecar(path: Path) -> Path | None:
+    """Metadata beside a file: `policy.pdf.yml` (or `policy.yml`), since a PDF has no front matter."""
+    for candidate in (path.with_name(path.name + s) for s in SIDECAR_SUFFIXES):
+        if candidate.is_file():
+            return candidate
+    for candidate in (path.with_suffix(s) for s in SIDECAR_SUFFIXES):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _sidecar_meta(path: Path) -> dict[str, Any]:
+    side = sidecar(path)
+    if side is None:
+        return {}
+    data = yaml.safe_load(side.read_text(encoding="utf-8-sig"))
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{side.name} must be a mapping of title, url, owner, date, audience")
+    return data
 
 
 def supported(path: Path) -> bool:
@@ -76,8 +117,12 @@ def supported(path: Path) -> bool:
 
 
 def file_hash(path: Path) -> str:
-    """Content hash used for change detection and stable ids."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """Content hash used for change detection: the file plus its sidecar metadata, if any."""
+    digest = hashlib.sha256(path.read_bytes())
+    side = sidecar(path)
+    if side is not None:
+        digest.update(b"\x00sidecar\x00" + side.read_bytes())
+    return digest.hexdigest()
 
 
 def load_document(path: Path, root: Path) -> Document:
@@ -86,9 +131,9 @@ def load_document(path: Path, root: Path) -> Document:
     if loader is None:
         raise LoadError(f"{path.name}: unsupported file type {path.suffix!r}")
     try:
-        raw = path.read_bytes().decode("utf-8-sig")
-        meta, sections = loader(raw, path)
-    except (UnicodeDecodeError, ValueError) as exc:  # yaml errors are ValueErrors too
+        meta, sections = loader(path.read_bytes(), path)
+        meta.update(_sidecar_meta(path))  # the sidecar is written by a person: it wins
+    except (UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:  # yaml errors are ValueErrors too
         raise LoadError(f"{path.name}: {exc}") from exc
     except Exception as exc:  # a parser bug must not stop a whole refresh
         raise LoadError(f"{path.name}: {type(exc).__name__}: {exc}") from exc

@@ -19,6 +19,10 @@ from bot.core.models import Hit
 
 RRF_K = 60
 POOL = 20
+# Two passages whose embeddings are at least this close say the same kind of thing (tuned on
+# tests/eval_cases/tuning.jsonl only): when they come from different documents, the older one
+# is dropped if the newer one is about as relevant, so a superseded policy is not quoted.
+SAME_GROUND = 0.7
 
 
 class Mode(StrEnum):
@@ -69,8 +73,34 @@ def search(
             d = cos[row] if row in cos else snapshot.similarity(vector, row)
             cov = snapshot.keywords.coverage(question, row)
             hits.append(Hit(snapshot.chunks[row], d + thresholds.coverage_weight * cov, d, cov))
-        results.append(hits)
+        results.append(prefer_newer(snapshot, rows, hits, thresholds.passage_margin))
     return results
+
+
+def prefer_newer(snapshot: IndexSnapshot, rows: list[int], hits: list[Hit], margin: float) -> list[Hit]:
+    """Drop a passage when a newer document covers the same ground about as relevantly.
+
+    Policies are reissued (expenses 2023, then 2025) and both stay on the intranet; quoting the
+    older one gives staff outdated rules. "Newer" is the front-matter date; "the same ground" is
+    passage similarity of at least SAME_GROUND; "about as relevant" is within the passage margin.
+    """
+    dated = [i for i, h in enumerate(hits) if h.chunk.date]
+    if len(dated) < 2:
+        return hits
+    vecs = {i: snapshot.vectors.reconstruct(rows[i]) for i in dated}
+    dropped: set[int] = set()
+    for i in dated:
+        for j in dated:
+            older, newer = hits[i], hits[j]
+            if (
+                older.chunk.source != newer.chunk.source
+                and str(older.chunk.date) < str(newer.chunk.date)
+                and newer.score >= older.score - margin
+                and float(vecs[i] @ vecs[j]) >= SAME_GROUND
+            ):
+                dropped.add(i)
+                break
+    return [h for i, h in enumerate(hits) if i not in dropped]
 
 
 def relevant(hits: list[Hit], thresholds: Thresholds, limit: int = 3) -> list[Hit]:

@@ -1,0 +1,120 @@
+"""Live reload: serve a new index as soon as one is built, without failing requests in flight.
+
+A build moves `index/current` atomically (see bot.core.index_store). The running bot polls that
+link; when it points at a new build, the build is loaded off the event loop and swapped into the
+Assistant. A request already running keeps the snapshot it started with. IG members can also ask
+for a refresh from Teams; one refresh runs at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.core.assistant import Assistant
+from bot.core.index_store import BuildReport, build_index, current_build, load_index
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    """What `index status` tells the IG team."""
+
+    build_id: str
+    built_at: str
+    documents: int
+    chunks: int
+    failed: dict[str, str]
+    index_type: str
+
+    def text(self) -> str:
+        lines = [
+            f"Index {self.build_id}, built {self.built_at}: {self.documents} documents, "
+            f"{self.chunks} passages ({self.index_type} search)."
+        ]
+        if self.failed:
+            lines.append(f"{len(self.failed)} file(s) could not be read (their last good version is served):")
+            lines.extend(f"- {reason}" for reason in self.failed.values())
+        else:
+            lines.append("No files failed.")
+        return "\n".join(lines)
+
+
+class IndexService:
+    """Owns the Assistant's index: watches for new builds, refreshes on request."""
+
+    def __init__(
+        self,
+        assistant: Assistant,
+        knowledge_dir: Path,
+        index_dir: Path,
+        poll_seconds: float = 5.0,
+        hnsw_above: int | None = None,
+        on_swap: Callable[[Assistant], None] | None = None,
+    ) -> None:
+        self.assistant = assistant
+        self.knowledge_dir = knowledge_dir
+        self.index_dir = index_dir
+        self.poll_seconds = poll_seconds
+        self.hnsw_above = hnsw_above
+        self._on_swap = on_swap
+        self._lock = asyncio.Lock()  # one build or load at a time
+
+    def status(self) -> IndexStatus:
+        snap = self.assistant.snapshot
+        m = snap.manifest
+        return IndexStatus(
+            build_id=snap.build_id,
+            built_at=m.get("built_at", "unknown"),
+            documents=len(m.get("files", {})),
+            chunks=len(snap.chunks),
+            failed=dict(m.get("failed", {})),
+            index_type=m.get("index_type", "flat"),
+        )
+
+    async def reload_if_new(self) -> bool:
+        """Swap in the build `current` points at, if it is not the one being served."""
+        async with self._lock:
+            return await self._reload_locked()
+
+    async def _reload_locked(self) -> bool:
+        target = current_build(self.index_dir)
+        if target is None or target == self.assistant.snapshot.path:
+            return False
+        loop = asyncio.get_running_loop()
+        snapshot = await loop.run_in_executor(None, load_index, self.index_dir)
+        if snapshot.path == self.assistant.snapshot.path:
+            return False
+        self.assistant.swap(snapshot)
+        if self._on_swap:
+            self._on_swap(self.assistant)
+        log.info("serving index %s (%d chunks)", snapshot.build_id, len(snapshot.chunks))
+        return True
+
+    async def refresh(self) -> BuildReport:
+        """Rebuild from the knowledge folder off the event loop, then serve the result."""
+        async with self._lock:
+            loop = asyncio.get_running_loop()
+            kwargs = {} if self.hnsw_above is None else {"hnsw_above": self.hnsw_above}
+
+            def run() -> BuildReport:
+                return build_index(self.knowledge_dir, self.index_dir, self.assistant.embedder, **kwargs)
+
+            report = await loop.run_in_executor(None, run)
+            await self._reload_locked()
+            return report
+
+    async def watch(self) -> None:
+        """Poll `current` forever (cancel to stop); a failed load is logged and retried later."""
+        while True:
+            await asyncio.sleep(self.poll_seconds)
+            try:
+                await self.reload_if_new()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("could not load the new index; still serving %s", self.assistant.snapshot.build_id)

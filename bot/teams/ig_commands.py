@@ -1,0 +1,49 @@
+"""Commands for the Information Governance team: `refresh` and `index status`.
+
+Both are `ig_only`: the handler refuses them politely to anyone whose Entra object id is not
+in IG_MEMBERS. They reach the index through the "index" service (bot.reload.IndexService).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.reload import IndexService
+from bot.teams.commands import Command, CommandContext, register
+
+log = logging.getLogger(__name__)
+
+NOT_READY = "The assistant is still loading its index. Please try again in a minute."
+
+
+def _service(ctx: CommandContext) -> IndexService | None:
+    service = ctx.services.get("index")
+    return service if isinstance(service, IndexService) else None
+
+
+async def _refresh(ctx: CommandContext) -> str:
+    service = _service(ctx)
+    if service is None:
+        return NOT_READY
+    await ctx.turn.send_activity("Refreshing the index from the knowledge folder…")
+    try:
+        report = await service.refresh()
+    except Exception as exc:  # the old index keeps serving; tell the IG member why
+        log.exception("refresh failed")
+        return f"The refresh failed ({type(exc).__name__}: {exc}). The previous index is still being served."
+    lines = [
+        f"Index refreshed: {len(report.added)} added, {len(report.changed)} changed, "
+        f"{len(report.removed)} removed, {len(report.unchanged)} unchanged, {len(report.failed)} failed. "
+        f"Now serving {report.build_id} with {report.chunks} passages ({report.embedded} newly embedded)."
+    ]
+    lines.extend(f"- could not read: {reason}" for reason in report.failed.values())
+    return "\n".join(lines)
+
+
+async def _status(ctx: CommandContext) -> str:
+    service = _service(ctx)
+    return NOT_READY if service is None else service.status().text()
+
+
+register(Command("refresh", "Rebuild the index from the knowledge folder and serve it (IG team)", _refresh, True))
+register(Command("index status", "Which index is served, and which files failed (IG team)", _status, True))
