@@ -15,6 +15,7 @@ import yaml
 from bot.core.loaders.docx import load_docx
 from bot.core.loaders.html import load_html
 from bot.core.loaders.pdf import load_pdf
+from bot.core.loaders.structure import Block, sections_from_blocks
 from bot.core.models import Document, Section
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
@@ -33,31 +34,15 @@ def _meta_value(value: Any) -> str | None:
 
 
 def _markdown_sections(body: str) -> list[Section]:
-    """Split Markdown on headings, keeping the path of enclosing headings."""
-    sections: list[Section] = []
-    path: list[tuple[int, str]] = []
-    lines: list[str] = []
-
-    def flush() -> None:
-        text = "\n".join(lines).strip()
-        if text:
-            sections.append(Section(tuple(h for _, h in path), text))
-        lines.clear()
-
+    """Split Markdown on headings (not inside code fences), keeping the path of enclosing headings."""
+    blocks: list[Block] = []
     in_fence = False
     for line in body.splitlines():
         if line.lstrip().startswith("```"):
             in_fence = not in_fence
         match = None if in_fence else _HEADING.match(line)
-        if match:
-            flush()
-            level = len(match.group(1))
-            path = [(lvl, h) for lvl, h in path if lvl < level]
-            path.append((level, match.group(2).strip()))
-        else:
-            lines.append(line)
-    flush()
-    return sections
+        blocks.append((len(match.group(1)), match.group(2)) if match else (None, line))
+    return sections_from_blocks(blocks)
 
 
 def _decode(raw: bytes) -> str:
