@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,12 @@ import pytest
 from bot.core.assistant import Assistant
 from bot.core.embed import MiniLMEmbedder
 from bot.core.index_store import IndexSnapshot, build_index, load_index
+
+# Tests never write into the checkout's data/ folder: the service's database and mail folder
+# default to a temporary place for the whole session (subprocesses inherit it).
+_STATE = Path(tempfile.mkdtemp(prefix="governance-bot-tests-"))
+os.environ.setdefault("DATABASE_URL", f"sqlite:///{_STATE / 'bot.sqlite3'}")
+os.environ.setdefault("MAIL_DIR", str(_STATE / "mail"))
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
