@@ -10,7 +10,7 @@ import asyncio
 import uuid
 from typing import Any
 
-from aiohttp import web
+from aiohttp import ClientSession, web
 
 
 class Connector:
@@ -38,12 +38,8 @@ class Connector:
         app = web.Application()
         app.router.add_post("/v3/conversations/{conversation}/activities/{reply_to}", self._record)
         app.router.add_post("/v3/conversations/{conversation}/activities", self._record)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}/"
+        self._runner, base = await serve(app)
+        self.url = f"{base}/"
         return self
 
     async def stop(self) -> None:
@@ -72,6 +68,25 @@ class Connector:
                 return [a for a in self.received if predicate(a)]
 
         return await asyncio.wait_for(check(), timeout)
+
+
+async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
+    """Run an aiohttp app on a free loopback port; returns its runner and base URL."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return runner, f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+
+
+async def wait_ready(http: ClientSession, base: str) -> None:
+    """Wait until the bot's /healthz says the model and index are loaded."""
+    for _ in range(600):
+        async with http.get(f"{base}/healthz") as r:
+            if r.status == 200:
+                return
+        await asyncio.sleep(0.1)
+    raise AssertionError("never became healthy")
 
 
 def activity(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 import subprocess
@@ -10,31 +9,14 @@ import sys
 import uuid
 
 import pytest
-from aiohttp import ClientSession, web
+from aiohttp import ClientSession
 
 from bot.compose import make_web_app
 from bot.config import Settings
 from tests.conftest import KNOWLEDGE, ROOT
-from tests.connector import Connector, activity
+from tests.connector import Connector, activity, serve, wait_ready
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-
-
-async def _serve(app: web.Application) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    return runner, f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
-
-
-async def _wait_ready(http: ClientSession, base: str) -> None:
-    for _ in range(600):
-        async with http.get(f"{base}/healthz") as r:
-            if r.status == 200:
-                return
-        await asyncio.sleep(0.1)
-    raise AssertionError("never became healthy")
 
 
 @pytest.fixture(scope="session")
@@ -53,8 +35,8 @@ async def http():
 @pytest.fixture(scope="session")
 async def bot_url(bulletin_index, embedder, http):
     settings = Settings(knowledge_dir=KNOWLEDGE, index_dir=bulletin_index, app_id="", app_password="")
-    runner, base = await _serve(make_web_app(settings, embedder=embedder))
-    await _wait_ready(http, base)
+    runner, base = await serve(make_web_app(settings, embedder=embedder))
+    await wait_ready(http, base)
     yield base
     await runner.cleanup()
 
@@ -246,9 +228,9 @@ async def test_with_an_app_id_requests_without_a_token_get_401(bulletin_index, e
         app_type="SingleTenant",
         app_tenant_id="tenant-1",
     )
-    runner, base = await _serve(make_web_app(settings, embedder=embedder))
+    runner, base = await serve(make_web_app(settings, embedder=embedder))
     try:
-        await _wait_ready(http, base)
+        await wait_ready(http, base)
         async with http.post(f"{base}/api/messages", json=activity(connector.url, "hello")) as r:
             assert r.status == 401
         async with http.post(

@@ -21,8 +21,7 @@ from bot.compose import make_web_app
 from bot.config import Settings
 from bot.core.index_store import build_index
 from tests.conftest import DATA, KNOWLEDGE
-from tests.connector import Connector, activity
-from tests.test_app import _serve, _wait_ready
+from tests.connector import Connector, activity, serve, wait_ready
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -103,9 +102,9 @@ async def hostile_index(tmp_path_factory, embedder) -> Path:
 async def service(hostile_index, embedder):
     connector = await Connector().start()
     settings = Settings(knowledge_dir=KNOWLEDGE, index_dir=hostile_index, app_id="", app_password="")
-    runner, base = await _serve(make_web_app(settings, embedder=embedder))
+    runner, base = await serve(make_web_app(settings, embedder=embedder))
     async with ClientSession(timeout=ClientTimeout(total=120)) as http:
-        await _wait_ready(http, base)
+        await wait_ready(http, base)
         yield base, connector, http
     await runner.cleanup()
     await connector.stop()

@@ -14,9 +14,8 @@ from aiohttp import ClientSession
 from bot.compose import make_web_app
 from bot.config import Settings
 from tests.conftest import DATA, KNOWLEDGE
-from tests.connector import Connector, activity
+from tests.connector import Connector, activity, serve, wait_ready
 from tests.mail.smtp_server import SmtpServer
-from tests.test_app import _serve, _wait_ready
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 QUESTION = "Can I use Copilot to summarise case notes about children in care?"
@@ -45,8 +44,8 @@ async def world(bulletin_index, embedder, smtp, tmp_path_factory):
         outbox_poll_seconds=0.5,
     )
     async with ClientSession() as http:
-        runner, base = await _serve(make_web_app(settings, embedder=embedder))
-        await _wait_ready(http, base)
+        runner, base = await serve(make_web_app(settings, embedder=embedder))
+        await wait_ready(http, base)
         yield http, base, connector, db
         await runner.cleanup()
     await connector.stop()

@@ -12,8 +12,7 @@ from aiohttp import ClientSession
 from bot.compose import make_web_app
 from bot.config import Settings
 from bot.core.index_store import build_index
-from tests.connector import Connector, activity
-from tests.test_app import _serve, _wait_ready
+from tests.connector import Connector, activity, serve, wait_ready
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -40,8 +39,8 @@ async def live(knowledge_copy: Path, tmp_path: Path, embedder):
     )
     connector = await Connector().start()
     async with ClientSession() as http:
-        runner, base = await _serve(make_web_app(settings, embedder=embedder))
-        await _wait_ready(http, base)
+        runner, base = await serve(make_web_app(settings, embedder=embedder))
+        await wait_ready(http, base)
         yield http, base, connector, knowledge_copy, index
         await runner.cleanup()
     await connector.stop()

@@ -13,7 +13,7 @@ from bench.soak import soak
 from bot.compose import make_web_app
 from bot.config import Settings
 from tests.conftest import KNOWLEDGE
-from tests.test_app import _serve, _wait_ready
+from tests.connector import serve, wait_ready
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -26,10 +26,10 @@ def _rss_mb() -> float:
 async def test_fifty_users_for_twenty_seconds_get_every_answer(bulletin_index, embedder):
     collector = await ReplyCollector().start()
     settings = Settings(knowledge_dir=KNOWLEDGE, index_dir=bulletin_index, app_id="", app_password="")
-    runner, base = await _serve(make_web_app(settings, embedder=embedder))
+    runner, base = await serve(make_web_app(settings, embedder=embedder))
     try:
         async with ClientSession(timeout=ClientTimeout(total=120)) as http:
-            await _wait_ready(http, base)
+            await wait_ready(http, base)
             run, samples = await soak(Load(base, collector, http), users=50, seconds=20, sample=_rss_mb, every=2)
             async with http.get(f"{base}/healthz") as r:
                 assert r.status == 200

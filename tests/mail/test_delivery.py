@@ -18,6 +18,7 @@ from bot.mail.transports import FolderTransport, GraphTransport, SmtpTransport
 from bot.store.db import create_all, make_engine
 from bot.store.escalations import DELIVERED, EscalationStore
 from tests.conftest import ROOT
+from tests.connector import serve
 from tests.mail.smtp_server import SmtpServer, free_port
 
 PASSAGES = [
@@ -140,11 +141,7 @@ async def test_graph_transport_speaks_the_real_wire_format():
     app = web.Application()
     app.router.add_post("/{tenant}/oauth2/v2.0/token", token)
     app.router.add_post("/v1.0/users/{mailbox}/sendMail", send_mail)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    base = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+    runner, base = await serve(app)
     try:
         transport = GraphTransport(
             "tenant-1", "client-1", "s3cret", "bot@lancashire.gov.uk", authority=base, graph_url=base

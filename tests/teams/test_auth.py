@@ -21,7 +21,7 @@ from jwt.algorithms import RSAAlgorithm
 from bot.compose import make_web_app
 from bot.config import Settings
 from tests.conftest import KNOWLEDGE
-from tests.connector import Connector, activity
+from tests.connector import Connector, activity, serve, wait_ready
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -86,14 +86,6 @@ def token(service_url: str, key: rsa.RSAPrivateKey = SIGNING_KEY, kid: str = KID
     return jwt.encode(body, pem, algorithm="RS256", headers={"kid": kid})
 
 
-async def _serve(app: web.Application) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    return runner, f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
-
-
 async def _app(identity: Identity, embedder, index, prefix: str) -> tuple[web.AppRunner, str]:
     settings = Settings(
         knowledge_dir=KNOWLEDGE,
@@ -104,14 +96,10 @@ async def _app(identity: Identity, embedder, index, prefix: str) -> tuple[web.Ap
         openid_metadata_url=f"{identity.base}/{prefix}/metadata",
         login_url=f"{identity.base}/botframework.com",
     )
-    runner, base = await _serve(make_web_app(settings, embedder=embedder))
+    runner, base = await serve(make_web_app(settings, embedder=embedder))
     async with ClientSession() as http:
-        for _ in range(600):
-            async with http.get(f"{base}/healthz") as r:
-                if r.status == 200:
-                    return runner, base
-            await asyncio.sleep(0.1)
-    raise AssertionError("never became healthy")
+        await wait_ready(http, base)
+    return runner, base
 
 
 @pytest.fixture(scope="module")

@@ -5,19 +5,18 @@ Mentions and threads in channels and group chats, follow-ups, suggested question
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 
 import pytest
-from aiohttp import ClientSession, web
+from aiohttp import ClientSession
 from sqlalchemy import create_engine
 
 from bot.compose import make_web_app
 from bot.config import Settings
 from bot.store.feedback import FeedbackStore
 from tests.conftest import KNOWLEDGE
-from tests.connector import Connector, activity
+from tests.connector import Connector, activity, serve, wait_ready
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -52,16 +51,8 @@ async def bot_url(bulletin_index, embedder, http, database_url):
     settings = Settings(
         knowledge_dir=KNOWLEDGE, index_dir=bulletin_index, app_id="", app_password="", database_url=database_url
     )
-    runner = web.AppRunner(make_web_app(settings, embedder=embedder), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    base = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
-    for _ in range(600):
-        async with http.get(f"{base}/healthz") as r:
-            if r.status == 200:
-                break
-        await asyncio.sleep(0.1)
+    runner, base = await serve(make_web_app(settings, embedder=embedder))
+    await wait_ready(http, base)
     yield base
     await runner.cleanup()
 

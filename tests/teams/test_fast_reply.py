@@ -18,8 +18,7 @@ from bot.config import Settings
 from bot.logs import JsonFormatter
 from bot.teams.fast_reply import Backoff, ReplyFailed, ReplySender, parse_retry_after
 from tests.conftest import DATA, KNOWLEDGE
-from tests.connector import Connector, activity
-from tests.test_app import _serve, _wait_ready
+from tests.connector import Connector, activity, serve, wait_ready
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -90,9 +89,9 @@ def test_retry_after_is_read_as_seconds_or_a_date():
 
 async def _app_with(bulletin_index, embedder, **settings):
     s = Settings(knowledge_dir=KNOWLEDGE, index_dir=bulletin_index, app_id="", app_password="", **settings)
-    runner, base = await _serve(make_web_app(s, embedder=embedder))
+    runner, base = await serve(make_web_app(s, embedder=embedder))
     async with ClientSession() as http:
-        await _wait_ready(http, base)
+        await wait_ready(http, base)
     return runner, base
 
 

@@ -11,7 +11,7 @@ import re
 import uuid
 
 import pytest
-from aiohttp import ClientSession, web
+from aiohttp import ClientSession
 
 from bot.compose import make_adapter
 from bot.config import Settings
@@ -20,6 +20,7 @@ from bot.teams.handler import GovernanceBot
 from bot.teams.render import answer_activity, wire_size
 from bot.web import ServiceState, create_app
 from tests.connector import Connector, activity
+from tests.connector import serve as serve_app
 
 TEAMS_LIMIT = 80_000  # Teams rejects about 100 KB; we promise to stay under 80 KB
 
@@ -54,12 +55,9 @@ async def serve():
         settings = Settings(app_id="", app_password="")
         state = ServiceState(ready=True)
         app = create_app(make_adapter(settings), GovernanceBot(answer), state)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
+        runner, base = await serve_app(app)
         runners.append((runner, connector))
-        return f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}", connector
+        return base, connector
 
     yield start
     for runner, connector in runners:

@@ -3,19 +3,18 @@ report for IG members only, the conversation log, and the purge when the service
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from pathlib import Path
 
 import pytest
-from aiohttp import ClientSession, web
+from aiohttp import ClientSession
 
 from bot.compose import make_web_app
 from bot.config import Settings
 from bot.store.db import make_engine
 from bot.store.turns import TurnStore, conversation_hash
 from tests.conftest import KNOWLEDGE
-from tests.connector import Connector, activity
+from tests.connector import Connector, activity, serve, wait_ready
 from tests.oversight_seed import add_turn, ago
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -43,17 +42,9 @@ async def service(bulletin_index: Path, embedder, database: str):
         privacy_url=PRIVACY,
     )
     connector = await Connector().start()
-    runner = web.AppRunner(make_web_app(settings, embedder=embedder), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    base = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+    runner, base = await serve(make_web_app(settings, embedder=embedder))
     async with ClientSession() as http:
-        for _ in range(600):
-            async with http.get(f"{base}/healthz") as r:
-                if r.status == 200:
-                    break
-            await asyncio.sleep(0.1)
+        await wait_ready(http, base)
         yield http, base, connector
     await runner.cleanup()
     await connector.stop()
