@@ -19,7 +19,16 @@ log = logging.getLogger(__name__)
 PURGE = web.AppKey("daily_purge", object)
 
 
-def make_embedder() -> Embedder:
+def make_embedder(settings: Settings | None = None) -> Embedder:
+    """ONNX Runtime by default; sentence-transformers if asked for, or if ONNX cannot be had here."""
+    settings = settings or Settings()
+    if settings.embed_backend == "onnx":
+        try:
+            from bot.core import embed_onnx
+
+            return embed_onnx.load(settings.model_cache_dir, threads=settings.embed_threads)
+        except Exception as exc:  # no onnxruntime, unwritable cache, export mismatch: still serve
+            log.warning("ONNX embeddings unavailable (%s: %s); using sentence-transformers", type(exc).__name__, exc)
     return MiniLMEmbedder()
 
 
@@ -28,12 +37,12 @@ def make_assistant(settings: Settings, build_if_missing: bool = True, embedder: 
     if current_build(settings.index_dir) is None:
         if not build_if_missing:
             raise IndexMissing(f"no index at {settings.index_dir} (build it with: python -m bot index)")
-        embedder = embedder or make_embedder()
+        embedder = embedder or make_embedder(settings)
         log.info("no index at %s: building it from %s", settings.index_dir, settings.knowledge_dir)
         report = build_index(settings.knowledge_dir, settings.index_dir, embedder, hnsw_above=settings.hnsw_above)
         log.info(report.summary())
     snapshot = load_index(settings.index_dir)
-    embedder = embedder or make_embedder()
+    embedder = embedder or make_embedder(settings)
     privacy.warm_up()  # the name recogniser takes a second or two to load: not on the first question
     return Assistant(snapshot, embedder, contacts=Contacts(ig_mailbox=settings.ig_mailbox))
 

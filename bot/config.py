@@ -104,6 +104,16 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("PRIVACY_URL", "privacy_url"),
     )
     log_format: str = Field("json", pattern="^(json|text)$", validation_alias=AliasChoices("LOG_FORMAT", "log_format"))
+    # Embeddings: "onnx" (ONNX Runtime, exported once into model_cache_dir) or "torch"
+    # (sentence-transformers); both give the same vectors, onnx is faster (docs/benchmarks.md).
+    embed_backend: str = Field(
+        "onnx", pattern="^(onnx|torch)$", validation_alias=AliasChoices("EMBED_BACKEND", "embed_backend")
+    )
+    model_cache_dir: Path = Field(
+        Path("~/.cache/lcc-governance-assistant"),
+        validation_alias=AliasChoices("MODEL_CACHE_DIR", "model_cache_dir"),
+    )
+    embed_threads: int = Field(0, ge=0, le=64, validation_alias=AliasChoices("EMBED_THREADS", "embed_threads"))
     # Throughput (see docs/benchmarks.md): concurrent questions share one embedding batch.
     batching: bool = Field(True, validation_alias=AliasChoices("BATCHING", "batching"))
     batch_window_ms: float = Field(

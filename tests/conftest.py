@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.assistant import Assistant
-from bot.core.embed import MiniLMEmbedder
+from bot.core.embed import Embedder
 from bot.core.index_store import IndexSnapshot, build_index, load_index
 
 # Tests never write into the checkout's data/ folder: the service's database and mail folder
@@ -25,12 +25,15 @@ DATA = Path(__file__).resolve().parent / "data"
 
 
 @pytest.fixture(scope="session")
-def embedder() -> MiniLMEmbedder:
-    return MiniLMEmbedder()
+def embedder() -> Embedder:
+    """The production embedder (ONNX Runtime, exported on first use), loaded once."""
+    from bot.compose import make_embedder
+
+    return make_embedder()
 
 
 @pytest.fixture(scope="session")
-def bulletin_index(tmp_path_factory: pytest.TempPathFactory, embedder: MiniLMEmbedder) -> Path:
+def bulletin_index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
     """An index of the real knowledge/ folder, built once per session."""
     index = tmp_path_factory.mktemp("index")
     build_index(KNOWLEDGE, index, embedder)
@@ -43,7 +46,7 @@ def snapshot(bulletin_index: Path) -> IndexSnapshot:
 
 
 @pytest.fixture(scope="session")
-def assistant(snapshot: IndexSnapshot, embedder: MiniLMEmbedder) -> Assistant:
+def assistant(snapshot: IndexSnapshot, embedder: Embedder) -> Assistant:
     return Assistant(snapshot, embedder)
 
 

@@ -19,7 +19,7 @@ from bot.core.answer_cache import AnswerCache
 from bot.core.embed import Embedder
 from bot.core.index_store import IndexSnapshot
 from bot.core.models import Answer, Hit, Route
-from bot.core.privacy import redact
+from bot.core.privacy import ner_could_help, redact
 from bot.core.retrieve import Mode, Thresholds, relevant, search
 from bot.core.route import escalation_signal
 from bot.core.text import clean, sentences
@@ -92,7 +92,8 @@ class Assistant:
         # Lone UTF-16 surrogates (valid JSON escapes, invalid text) break tokenisers: replace them.
         texts = [clean(_LONE_SURROGATE.sub("\ufffd", raw or "")) for raw in questions]
         # Names are found by a neural tagger: one pass over the whole batch is ~3x cheaper.
-        with pii_presidio.prefetched([t for t in texts if t and len(t) <= MAX_QUESTION_CHARS]):
+        tagged = [t for t in texts if t and len(t) <= MAX_QUESTION_CHARS and ner_could_help(t)]
+        with pii_presidio.prefetched(tagged):
             for i, text in enumerate(texts):
                 if not text:
                     results[i] = self._empty()

@@ -111,10 +111,24 @@ PRODUCTS = ("copilot", "chatgpt", "gemini", "grammarly", "otter.ai", "transcript
 def _misspelt_products(question: str) -> set[str]:
     found = set()
     for word in re.findall(r"[a-z.]{6,}", question.lower()):
-        for product in PRODUCTS:
-            if word != product and SequenceMatcher(None, word, product).ratio() >= 0.85:
-                found.add(product)
+        found.update(_near_products(word))
     return found
+
+
+@lru_cache(maxsize=10_000)  # words of redacted questions only
+def _near_products(word: str) -> tuple[str, ...]:
+    """Products within one slip of `word`; the cheap upper bounds rule most words out first."""
+    near = []
+    for product in PRODUCTS:
+        matcher = SequenceMatcher(None, word, product)
+        if (
+            word != product
+            and matcher.real_quick_ratio() >= 0.85
+            and matcher.quick_ratio() >= 0.85
+            and matcher.ratio() >= 0.85
+        ):
+            near.append(product)
+    return tuple(near)
 
 
 def rule_terms(question: str) -> tuple[tuple[str, ...], tuple[str, ...]]:

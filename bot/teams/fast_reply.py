@@ -34,6 +34,8 @@ from botbuilder.schema import Activity, ActivityTypes, ResourceResponse
 from botframework.connector.auth import AuthenticationConstants, BotFrameworkAuthentication
 from botframework.connector.auth import jwt_token_extractor as _jte
 
+from bot.teams.wire import to_wire
+
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -142,7 +144,7 @@ class ReplySender:
     async def send(self, activity: Activity) -> ResourceResponse:
         session = self._http()
         url = self.url(activity)
-        body = activity.serialize()
+        body = to_wire(activity)
         refreshed = False
         attempt = 0
         while True:

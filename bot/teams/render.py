@@ -12,6 +12,7 @@ from botbuilder.schema import Activity, ActivityTypes, CardAction, Entity, Sugge
 
 from bot.core.models import Answer, Citation
 from bot.core.text import shorten
+from bot.teams.wire import to_wire
 
 # Teams limits for citation appearance fields (see design.md).
 NAME_CHARS = 80
@@ -119,7 +120,7 @@ def text_activity(text: str, suggestions: Sequence[str] = ()) -> Activity:
 
 def wire_size(activity: Activity) -> int:
     """Bytes of the activity as JSON on the wire."""
-    return len(json.dumps(activity.serialize(), ensure_ascii=False).encode("utf-8"))
+    return len(json.dumps(to_wire(activity), ensure_ascii=False).encode("utf-8"))
 
 
 def fit(activity: Activity, limit: int = MAX_ACTIVITY_BYTES) -> Activity:

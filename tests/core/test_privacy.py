@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.core import pii_presidio
-from bot.core.privacy import KINDS, nhs_number_valid, redact, warm_up
+from bot.core.privacy import KINDS, ner_could_help, nhs_number_valid, redact, warm_up
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "pii_corpus.jsonl"
 LINES = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -361,3 +361,21 @@ def test_loads_and_runs_without_network() -> None:
     done = subprocess.run([sys.executable, "-c", OFFLINE_CHECK], cwd=root, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "offline ok" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "could"),
+    [
+        ("Can I paste Łukasz's appraisal into ChatGPT?", True),
+        ("Can I share Zoë's notes with Copilot?", True),
+        ("When is the last employee conference session?", False),
+        ("Who do I contact about AI and personal data?", False),
+        ("Which DPIA covers Copilot in Teams?", False),
+    ],
+)
+def test_the_name_tagger_is_skipped_only_where_it_could_not_find_a_name(text: str, could: bool) -> None:
+    assert ner_could_help(text) is could
+
+
+def test_a_non_latin_name_is_still_redacted_when_the_tagger_runs() -> None:
+    assert "Łukasz" not in redact("Can I paste Łukasz Nowak's appraisal into ChatGPT?").text
