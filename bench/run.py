@@ -115,7 +115,8 @@ async def main() -> int:
     single = next(r for r in on["runs"] if r.name == "1 closed-loop users")
     ratio = at20_on.throughput / ceiling
     yes = {True: "yes", False: "no"}
-    single_ms = emb["single_p50_ms"]
+    single_ms = emb["service_single_p50_ms"]  # the stricter yardstick: the embedder the service runs
+    service_ratio = at20_on.throughput / emb["service_qps"]
     errors = sum(r.errors for r in on["runs"] + off["runs"])
     lines = [
         "# Benchmarks",
@@ -136,8 +137,10 @@ async def main() -> int:
         f"| 20 closed-loop users reach >= 60% of the embedding ceiling | {at20_on.throughput:.1f} / "
         f"{ceiling:.1f} q/s = {ratio:.2f} | {'yes' if ratio >= 0.6 else 'no'} |",
         f"| open loop at 50 q/s: p95 < 150 ms | {open_on.pct(0.95):.0f} ms | {yes[open_on.pct(0.95) < 150]} |",
-        f"| one user's p95 <= 3x one raw query embedding ({single_ms:.1f} ms) | {single.pct(0.95):.0f} ms "
-        f"= {single.pct(0.95) / single_ms:.1f}x | {yes[single.pct(0.95) <= 3 * single_ms]} |",
+        f"| one user's p95 <= 3x one raw query embedding ({single_ms:.1f} ms, ONNX Runtime, p50) | "
+        f"{single.pct(0.95):.0f} ms = {single.pct(0.95) / single_ms:.1f}x | {yes[single.pct(0.95) <= 3 * single_ms]} |",
+        f"| the same against sentence-transformers' single query ({emb['single_p50_ms']:.1f} ms, p50) | "
+        f"{single.pct(0.95) / emb['single_p50_ms']:.1f}x | {yes[single.pct(0.95) <= 3 * emb['single_p50_ms']]} |",
         f"| 0 errors | {errors} | {yes[errors == 0]} |",
         "",
         "## Latency, batching on (the default)",
@@ -161,7 +164,11 @@ async def main() -> int:
         f"- Embedding ceiling (sentence-transformers, batches of 32, 300 such questions, median of 3): "
         f"{ceiling:.1f} q/s",
         f"- HTTP throughput at 20 users as a fraction of the ceiling: {ratio:.2f}",
-        f"- One query embedded alone: p50 {emb['single_p50_ms']:.1f} ms, p95 {emb['single_p95_ms']:.1f} ms",
+        f"- The service's own embedder ({emb['service_embedder']}), same questions and batches: "
+        f"{emb['service_qps']:.1f} q/s; HTTP throughput at 20 users is {service_ratio:.2f} of it",
+        f"- One query embedded alone, sentence-transformers: p50 {emb['single_p50_ms']:.1f} ms, "
+        f"p95 {emb['single_p95_ms']:.1f} ms; ONNX Runtime: p50 {emb['service_single_p50_ms']:.1f} ms, "
+        f"p95 {emb['service_single_p95_ms']:.1f} ms",
         f"- Index build ({emb['build_files']} files of tests/eval_corpus, from scratch): {emb['build_chunks']} "
         f"chunks in {emb['build_s']:.1f} s = {emb['build_chunks'] / emb['build_s']:.1f} chunks/s, "
         f"{emb['build_files'] / emb['build_s']:.1f} files/s",

@@ -59,11 +59,13 @@ def make_adapter(settings: Settings):
         ReplySender,
         TokenSource,
         authority_for,
+        copy_replies_shallowly,
         keep_key_refresh_off_the_loop,
     )
     from bot.teams.fast_reply import authentication as make_authentication
 
     keep_key_refresh_off_the_loop()
+    copy_replies_shallowly()
     tokens = None
     if not settings.anonymous and settings.app_password:
         authority = authority_for(settings.app_type, settings.app_tenant_id, settings.login_url or None)
@@ -106,6 +108,8 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None):
     state = ServiceState()
     holder: dict[str, Assistant] = {}
     batcher = MicroBatcher(lambda texts: holder["assistant"].answer_many(texts), window=settings.batch_window_ms / 1000)
+
+    state.probes.append(lambda: {"embedding_batches": batcher.batches, "batched_questions": batcher.items})
 
     def on_swap(assistant: Assistant) -> None:
         state.details.update(index=assistant.snapshot.build_id, chunks=len(assistant.snapshot.chunks))

@@ -40,6 +40,10 @@ class MiniLMEmbedder:
         self._lock = threading.Lock()  # torch inference is not safe to interleave
         self.encode(["warm up"])  # the first call is several times slower than the rest
 
+    def count_tokens(self, text: str) -> int:
+        """Word pieces the model would read, before truncation and without [CLS]/[SEP]."""
+        return len(self._model.tokenizer.tokenize(text))
+
     def encode(self, texts: list[str]) -> np.ndarray:
         """Normalised embeddings, one row per text (cosine similarity = inner product)."""
         if not texts:

@@ -72,6 +72,14 @@ class OnnxMiniLMEmbedder:
         self._batch_size = batch_size
         self.encode(["warm up"])  # the first run allocates; pay for it at start-up
 
+    def count_tokens(self, text: str) -> int:
+        """Word pieces the model would read, before truncation and without [CLS]/[SEP]."""
+        from tokenizers import Tokenizer
+
+        counter = Tokenizer.from_file(str(_model_dir() / "tokenizer.json"))
+        counter.no_truncation()
+        return len(counter.encode(text, add_special_tokens=False).ids)
+
     def encode(self, texts: list[str]) -> np.ndarray:
         """Normalised embeddings, one row per text; similar lengths share a batch (less padding)."""
         out = np.zeros((len(texts), self.dimensions), dtype=np.float32)

@@ -16,6 +16,7 @@ CPU a turn on this machine, the service's throughput ceiling. Here:
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import random
 import time
@@ -258,6 +259,20 @@ class FastCloudAdapter(CloudAdapter):
             else:
                 responses.append(await self.sender.send(activity))
         return responses
+
+
+def copy_replies_shallowly() -> None:
+    """TurnContext deep-copies every outgoing activity before stamping the conversation on it:
+    about 1 ms of event-loop time per message here, for a copy nothing needs. The stamping
+    (TurnContext.apply_conversation_reference) only reassigns top-level fields, so a shallow
+    copy keeps the caller's activity untouched just the same.
+    """
+    from botbuilder.core import turn_context
+
+    def _copy(value, memo=None):  # type: ignore[no-untyped-def]
+        return copy.copy(value) if isinstance(value, Activity) else copy.deepcopy(value, memo)
+
+    turn_context.deepcopy = _copy
 
 
 def authority_for(app_type: str, tenant_id: str, login_url: str | None = None) -> str:

@@ -158,3 +158,38 @@ async def test_logs_are_json_with_a_correlation_id_and_no_personal_data(bulletin
     text = stream.getvalue()
     leaked = {p for case in corpus for p in case["pii"] if p in text}
     assert leaked == set()
+
+
+async def test_a_reply_is_addressed_on_a_copy_leaving_the_handlers_activity_as_it_was() -> None:
+    from botbuilder.core import BotAdapter, TurnContext
+
+    from bot.teams.fast_reply import copy_replies_shallowly
+
+    copy_replies_shallowly()
+    sent: list[Activity] = []
+
+    class Capture(BotAdapter):
+        async def send_activities(self, context, activities):  # type: ignore[no-untyped-def]
+            sent.extend(activities)
+            return []
+
+        async def update_activity(self, context, activity):  # type: ignore[no-untyped-def]
+            raise NotImplementedError
+
+        async def delete_activity(self, context, reference):  # type: ignore[no-untyped-def]
+            raise NotImplementedError
+
+    incoming = Activity(
+        type="message",
+        id="in-1",
+        service_url="http://127.0.0.1:1/",
+        channel_id="msteams",
+        from_property=ChannelAccount(id="29:user"),
+        recipient=ChannelAccount(id="28:bot"),
+        conversation=ConversationAccount(id="a:conv"),
+    )
+    reply = Activity(type="message", text="answer")
+    await TurnContext(Capture(), incoming).send_activity(reply)
+    assert sent[0] is not reply
+    assert (sent[0].reply_to_id, sent[0].recipient.id, sent[0].conversation.id) == ("in-1", "29:user", "a:conv")
+    assert (reply.reply_to_id, reply.recipient, reply.conversation) == (None, None, None)
