@@ -97,6 +97,7 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None):
     from bot.store.db import make_engine
     from bot.store.feedback import FeedbackStore
     from bot.store.retention import DailyPurge, days_from
+    from bot.store.turn_writer import TurnWriter
     from bot.store.turns import TurnStore, turn_from_answer
     from bot.teams import (
         ig_commands,  # noqa: F401  (refresh, index status)
@@ -107,7 +108,11 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None):
 
     state = ServiceState()
     holder: dict[str, Assistant] = {}
-    batcher = MicroBatcher(lambda texts: holder["assistant"].answer_many(texts), window=settings.batch_window_ms / 1000)
+    batcher = MicroBatcher(
+        lambda texts: holder["assistant"].answer_many(texts),
+        window=settings.batch_window_ms / 1000,
+        company_coming=lambda: state.in_flight > 1,  # a lone question is not kept waiting
+    )
 
     state.probes.append(lambda: {"embedding_batches": batcher.batches, "batched_questions": batcher.items})
 
@@ -115,11 +120,12 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None):
         state.details.update(index=assistant.snapshot.build_id, chunks=len(assistant.snapshot.chunks))
 
     engine = make_engine(settings.database_url)
-    turns = TurnStore(engine)
+    turns = TurnWriter(TurnStore(engine))  # rows queued, written once a second (bot.store.turn_writer)
     purger = DailyPurge(engine, days_from(settings))
     services: dict[str, object] = {
         "state": state,
         "db": engine,
+        "turns": turns,
         "assistant": lambda: holder.get("assistant"),
         "privacy_url": settings.privacy_url,
         "ig_mailbox": settings.ig_mailbox,
@@ -171,6 +177,16 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None):
 
     async def startup_all() -> None:
         sender_task = asyncio.create_task(sender.run())
+        writer_task = asyncio.create_task(turns.run())
+
+        async def stop_writer() -> None:
+            turns.stop()
+            try:
+                await asyncio.wait_for(writer_task, 10)
+            except (TimeoutError, asyncio.CancelledError):
+                writer_task.cancel()
+
+        app[CLEANUP_HOOKS].append(stop_writer)
 
         async def stop_sender() -> None:
             sender.stop()

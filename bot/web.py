@@ -34,6 +34,7 @@ class ServiceState:
 
     ready: bool = False
     error: str | None = None
+    in_flight: int = 0  # /api/messages requests being handled now (the batcher's hint)
     details: dict[str, Any] = field(default_factory=dict)
     probes: list[Callable[[], dict[str, Any]]] = field(default_factory=list)  # live figures, e.g. outbox
 
@@ -122,6 +123,7 @@ def create_app(
             return web.json_response(
                 {"error": "the assistant is starting up, try again shortly"}, status=503, headers={"Retry-After": "5"}
             )
+        state.in_flight += 1
         try:
             response = await adapter.process(request, bot)
         except web.HTTPException:
@@ -135,6 +137,8 @@ def create_app(
         except Exception:
             log.exception("activity failed correlation=%s type=%s", correlation, body.get("type"))
             return _problem(500, f"the activity could not be processed (correlation id {correlation})")
+        finally:
+            state.in_flight -= 1
         return response or web.Response(status=201)
 
     async def healthz(request: web.Request) -> web.Response:

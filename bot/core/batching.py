@@ -25,14 +25,22 @@ class MicroBatcher(Generic[T, R]):
     """Runs `process_many(items) -> results` (same order, same length) on one worker thread.
 
     `window` is how long the first item of a batch waits for company when nothing else is
-    queued; `max_batch` caps a batch so one burst cannot starve the next.
+    queued (and `company_coming()`, if given, says more requests are under way); `max_batch`
+    caps a batch so one burst cannot starve the next.
     """
 
     def __init__(
-        self, process_many: Callable[[list[T]], Sequence[R]], window: float = 0.003, max_batch: int = 64
+        self,
+        process_many: Callable[[list[T]], Sequence[R]],
+        window: float = 0.003,
+        max_batch: int = 64,
+        company_coming: Callable[[], bool] | None = None,
     ) -> None:
         self._process_many = process_many
         self._window = window
+        # Whether other requests are on their way to `submit` (e.g. the service's in-flight count):
+        # when none are, waiting for company only adds latency to a lone question.
+        self._company_coming = company_coming
         self._max_batch = max_batch
         self._queue: asyncio.Queue[tuple[T, asyncio.Future[R]]] | None = None
         self._task: asyncio.Task[None] | None = None
@@ -56,7 +64,7 @@ class MicroBatcher(Generic[T, R]):
         loop = asyncio.get_running_loop()
         while True:
             batch = [await queue.get()]
-            if queue.empty() and self._window > 0:
+            if queue.empty() and self._window > 0 and (self._company_coming is None or self._company_coming()):
                 await asyncio.sleep(self._window)
             while not queue.empty() and len(batch) < self._max_batch:
                 batch.append(queue.get_nowait())

@@ -115,7 +115,7 @@ class GovernanceBot(ActivityHandler):
         if self._on_answered is not None:
             elapsed = (time.perf_counter() - started) * 1000
             try:
-                await asyncio.get_running_loop().run_in_executor(None, self._on_answered, activity, answer, elapsed)
+                self._on_answered(activity, answer, elapsed)  # queues the row: must not block the loop
             except Exception as exc:  # the staff member has the answer; a lost row must not become an error
                 log.error("could not record the turn: %s", type(exc).__name__)  # no SQL: it holds the question
         # Never log the question: it may hold personal data. Log what the bot did.

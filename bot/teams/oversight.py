@@ -5,7 +5,8 @@ documents). `report` (IG members only; the handler refuses others) replies with 
 summarising the last 30 days; the full report with charts is `python -m bot report`.
 
 Services used (set by bot.compose): "assistant" (a callable giving the loaded Assistant or
-None while starting), "db" (the SQLAlchemy engine), "privacy_url", "ig_mailbox".
+None while starting), "db" (the SQLAlchemy engine), "turns" (the conversation-log writer, flushed
+before a report so it includes the last second), "privacy_url", "ig_mailbox".
 """
 
 from __future__ import annotations
@@ -135,6 +136,9 @@ async def _report(ctx: CommandContext) -> str | Activity:
     snapshot = assistant.snapshot
     since = datetime.now(UTC) - timedelta(days=REPORT_DAYS)
     loop = asyncio.get_running_loop()
+    writer = ctx.services.get("turns")
+    if writer is not None:  # rows queued in the last second belong in the report too
+        await loop.run_in_executor(None, writer.flush)
     report = await loop.run_in_executor(
         None,
         lambda: build_report(

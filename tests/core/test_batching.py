@@ -104,3 +104,21 @@ def test_the_cache_is_emptied_when_the_index_changes(snapshot):
         cache.put("build-1", q, q)  # type: ignore[arg-type]
     assert len(cache) == 2 and cache.get("build-1", "a") is None  # bounded: the oldest went
     assert normalise(" Hello   WORLD?! ") == "hello world"
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_lone_question_is_not_kept_waiting_for_company_that_is_not_coming():
+    import time
+
+    coming = {"now": False}
+    batcher = MicroBatcher(lambda items: items, window=1.0, company_coming=lambda: coming["now"])
+    started = time.perf_counter()
+    assert await batcher.submit("alone") == "alone"
+    assert time.perf_counter() - started < 0.5  # not the one-second window
+    coming["now"] = True  # other requests under way: the first waits for them and they share a batch
+    first = asyncio.ensure_future(batcher.submit("first"))
+    await asyncio.sleep(0.1)
+    second = await batcher.submit("second")
+    assert (await first, second) == ("first", "second")
+    await batcher.aclose()
+    assert batcher.batches == 2
