@@ -5,7 +5,8 @@ FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 \
-    HOST=0.0.0.0 PORT=3978 DATABASE_URL=sqlite:////data/bot.sqlite3
+    HOST=0.0.0.0 PORT=3978 DATABASE_URL=sqlite:////data/bot.sqlite3 \
+    MODEL_CACHE_DIR=/app/models
 
 WORKDIR /app
 
@@ -19,7 +20,8 @@ COPY bot ./bot
 COPY knowledge ./knowledge
 COPY manifest ./manifest
 
-# Build the index now: the container starts serving without embedding anything.
+# Build the index now (which also exports the model to ONNX into /app/models, readable by the
+# service's user): the container starts serving without embedding or exporting anything.
 RUN python -m bot index --knowledge knowledge --index index \
     && useradd --system --uid 10001 bot && mkdir -p /data && chown bot /data
 USER bot

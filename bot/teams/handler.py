@@ -64,7 +64,7 @@ class GovernanceBot(ActivityHandler):
         self._answer = answer
         self._typing_delay = typing_delay  # show "typing" only when there is something to wait for
         self._escalations = escalations
-        self._on_answered = on_answered  # records the turn (redacted) for the IG report
+        self._on_answered = on_answered  # records the turn (redacted): called on the loop, must not block
         self._services = services or {}
         self._ig_members = ig_members
         self._feedback = feedback
