@@ -176,26 +176,19 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None):
     flow, sender = make_escalations(settings, adapter, state, engine)
 
     async def startup_all() -> None:
-        sender_task = asyncio.create_task(sender.run())
-        writer_task = asyncio.create_task(turns.run())
+        # Background loops (outbox sender, conversation-log writer): asked to stop at shutdown,
+        # given ten seconds to finish what they hold, then cancelled.
+        for worker in (sender, turns):
+            task = asyncio.create_task(worker.run())
 
-        async def stop_writer() -> None:
-            turns.stop()
-            try:
-                await asyncio.wait_for(writer_task, 10)
-            except (TimeoutError, asyncio.CancelledError):
-                writer_task.cancel()
+            async def stop(worker=worker, task=task) -> None:  # type: ignore[no-untyped-def]
+                worker.stop()
+                try:
+                    await asyncio.wait_for(task, 10)
+                except (TimeoutError, asyncio.CancelledError):
+                    task.cancel()
 
-        app[CLEANUP_HOOKS].append(stop_writer)
-
-        async def stop_sender() -> None:
-            sender.stop()
-            try:
-                await asyncio.wait_for(sender_task, 10)
-            except (TimeoutError, asyncio.CancelledError):
-                sender_task.cancel()
-
-        app[CLEANUP_HOOKS].append(stop_sender)
+            app[CLEANUP_HOOKS].append(stop)
         await startup()
 
     app = create_app(
