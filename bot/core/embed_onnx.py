@@ -15,6 +15,7 @@ import os
 import tempfile
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -70,15 +71,17 @@ class OnnxMiniLMEmbedder:
         self._tokenizer.enable_truncation(MAX_TOKENS)
         self._tokenizer.enable_padding()
         self._batch_size = batch_size
+        self._counter: Any = None
         self.encode(["warm up"])  # the first run allocates; pay for it at start-up
 
     def count_tokens(self, text: str) -> int:
         """Word pieces the model would read, before truncation and without [CLS]/[SEP]."""
-        from tokenizers import Tokenizer
+        if self._counter is None:  # a second tokenizer: the first one truncates
+            from tokenizers import Tokenizer
 
-        counter = Tokenizer.from_file(str(_model_dir() / "tokenizer.json"))
-        counter.no_truncation()
-        return len(counter.encode(text, add_special_tokens=False).ids)
+            self._counter = Tokenizer.from_file(str(_model_dir() / "tokenizer.json"))
+            self._counter.no_truncation()
+        return len(self._counter.encode(text, add_special_tokens=False).ids)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Normalised embeddings, one row per text; similar lengths share a batch (less padding)."""
