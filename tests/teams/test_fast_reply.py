@@ -161,24 +161,13 @@ async def test_logs_are_json_with_a_correlation_id_and_no_personal_data(bulletin
 
 
 async def test_a_reply_is_addressed_on_a_copy_leaving_the_handlers_activity_as_it_was() -> None:
-    from botbuilder.core import BotAdapter, TurnContext
+    from botbuilder.core import TurnContext
+    from botbuilder.core.adapters import TestAdapter
 
     from bot.teams.fast_reply import copy_replies_shallowly
 
     copy_replies_shallowly()
-    sent: list[Activity] = []
-
-    class Capture(BotAdapter):
-        async def send_activities(self, context, activities):  # type: ignore[no-untyped-def]
-            sent.extend(activities)
-            return []
-
-        async def update_activity(self, context, activity):  # type: ignore[no-untyped-def]
-            raise NotImplementedError
-
-        async def delete_activity(self, context, reference):  # type: ignore[no-untyped-def]
-            raise NotImplementedError
-
+    adapter = TestAdapter()  # records what the turn sends in activity_buffer
     incoming = Activity(
         type="message",
         id="in-1",
@@ -189,7 +178,8 @@ async def test_a_reply_is_addressed_on_a_copy_leaving_the_handlers_activity_as_i
         conversation=ConversationAccount(id="a:conv"),
     )
     reply = Activity(type="message", text="answer")
-    await TurnContext(Capture(), incoming).send_activity(reply)
+    await TurnContext(adapter, incoming).send_activity(reply)
+    sent = adapter.activity_buffer
     assert sent[0] is not reply
     assert (sent[0].reply_to_id, sent[0].recipient.id, sent[0].conversation.id) == ("in-1", "29:user", "a:conv")
     assert (reply.reply_to_id, reply.recipient, reply.conversation) == (None, None, None)
