@@ -13,13 +13,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from bot.core import pii_presidio
 from bot.core.answer import Extract, citation, extract
 from bot.core.answer_cache import AnswerCache
 from bot.core.embed import Embedder
 from bot.core.index_store import IndexSnapshot
 from bot.core.models import Answer, Hit, Route
-from bot.core.privacy import ner_could_help, redact
+from bot.core.privacy import names_prefetched, redact
 from bot.core.retrieve import Mode, Thresholds, relevant, search
 from bot.core.route import escalation_signal
 from bot.core.text import clean, sentences
@@ -92,8 +91,7 @@ class Assistant:
         # Lone UTF-16 surrogates (valid JSON escapes, invalid text) break tokenisers: replace them.
         texts = [clean(_LONE_SURROGATE.sub("\ufffd", raw or "")) for raw in questions]
         # Names are found by a neural tagger: one pass over the whole batch is ~3x cheaper.
-        tagged = [t for t in texts if t and len(t) <= MAX_QUESTION_CHARS and ner_could_help(t)]
-        with pii_presidio.prefetched(tagged):
+        with names_prefetched([t for t in texts if t and len(t) <= MAX_QUESTION_CHARS]):
             for i, text in enumerate(texts):
                 if not text:
                     results[i] = self._empty()
