@@ -178,6 +178,9 @@ async def main() -> int:
         "",
         "Soak (5 minutes at 50 users, memory slope): `python -m bench.soak`, results in the section below when run.",
         "",
+        "Why the 60% target is not reached, what was tried, and batching on against off with the servers taking",
+        "turns (`python -m bench.batching_ab`): `docs/throughput.md`.",
+        "",
     ]
     soak = ROOT / "docs" / "soak.md"
     if soak.exists():
