@@ -126,6 +126,9 @@ def main() -> None:
         "|---|---|---|---|---|---|",
         *rows,
         "",
+        "The service embeds with the float model. What int8 would buy under load, and why it is not used: "
+        "docs/throughput.md.",
+        "",
         f"## Held-out evaluation ({len(cases)} cases; each model builds its own index)",
         "",
     ]

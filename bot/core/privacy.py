@@ -195,7 +195,8 @@ _ORG_WORDS = _wordset(
     foi subject access request sar dpia dpias assessment impact privacy notice cabinet member
     members mayor leader registrar registration coroner monitoring audit internal finance payroll
     procurement highways waste library libraries museum museums archives trading standards
-    public ai artificial intelligence generative ethics strategy programme project
+    public ai artificial intelligence generative ethics strategy programme project change design
+    default sharing agreement processing processor controller retention breach consent
     transformation customer contact centre center portal intranet helpdesk desk support training
     learning risk owner risks university college trust police fire rescue court courts
     government department dfe dwp hmrc ofsted cqc home secretary enterprise pro premium free

@@ -371,10 +371,24 @@ def test_loads_and_runs_without_network() -> None:
         ("When is the last employee conference session?", False),
         ("Who do I contact about AI and personal data?", False),
         ("Which DPIA covers Copilot in Teams?", False),
+        ("What does Data Protection by Design and by Default mean for AI projects?", False),
+        ("What is the Change Service?", False),
     ],
 )
 def test_the_name_tagger_is_skipped_only_where_it_could_not_find_a_name(text: str, could: bool) -> None:
     assert ner_could_help(text) is could
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Can I send Wojciech Kowalczyk's case notes to the Change Service?", "Wojciech"),
+        ("Does Data Protection by Design cover Obinna Eze's referral?", "Obinna"),
+    ],
+)
+def test_governance_words_do_not_hide_a_name_beside_them(text: str, name: str) -> None:
+    assert ner_could_help(text)
+    assert name not in redact(text).text
 
 
 def test_a_non_latin_name_is_still_redacted_when_the_tagger_runs() -> None:
