@@ -16,8 +16,6 @@ from bot.config import Settings
 from tests.conftest import KNOWLEDGE, ROOT
 from tests.connector import Connector, activity, serve, wait_ready
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
-
 
 @pytest.fixture(scope="session")
 async def connector():

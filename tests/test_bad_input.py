@@ -23,8 +23,6 @@ from bot.core.index_store import build_index
 from tests.conftest import DATA, KNOWLEDGE
 from tests.connector import Connector, activity, serve, wait_ready
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
-
 CASES = [json.loads(line) for line in (DATA / "bad_inputs.jsonl").read_text().splitlines() if line.strip()]
 LIVE_HTML = re.compile(r"<\s*[a-zA-Z!/?]")
 LIVE_LINK = re.compile(r"(?<!\\)\[[^\]\n]*(?<!\\)\]\s*[(\[]")  # [text](url), ![alt](src), [text][ref]

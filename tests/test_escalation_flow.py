@@ -17,7 +17,6 @@ from tests.conftest import DATA, KNOWLEDGE
 from tests.connector import Connector, activity, serve, wait_ready
 from tests.mail.smtp_server import SmtpServer
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
 QUESTION = "Can I use Copilot to summarise case notes about children in care?"
 
 

@@ -14,8 +14,6 @@ from bot.config import Settings
 from bot.core.index_store import build_index
 from tests.connector import Connector, activity, serve, wait_ready
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
-
 IG_MEMBER = "11111111-2222-3333-4444-555555555555"
 CANTEEN = "What time does the staff canteen at County Hall close?"
 CANTEEN_DOC = (

@@ -5,7 +5,6 @@ The full five-minute soak with the memory slope is `python -m bench.soak` (docs/
 
 from __future__ import annotations
 
-import pytest
 from aiohttp import ClientSession, ClientTimeout
 
 from bench.loadgen import Load, ReplyCollector
@@ -14,8 +13,6 @@ from bot.compose import make_web_app
 from bot.config import Settings
 from tests.conftest import KNOWLEDGE
 from tests.connector import serve, wait_ready
-
-pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
 def _rss_mb() -> float:

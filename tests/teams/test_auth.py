@@ -23,8 +23,6 @@ from bot.config import Settings
 from tests.conftest import KNOWLEDGE
 from tests.connector import Connector, activity, serve, wait_ready
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
-
 APP_ID = str(uuid.uuid4())
 ISSUER = "https://api.botframework.com"
 KID = "local-test-key"

@@ -18,8 +18,6 @@ from bot.store.feedback import FeedbackStore
 from tests.conftest import KNOWLEDGE
 from tests.connector import Connector, activity, serve, wait_ready
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
-
 BOT = {"id": "28:bot-1", "name": "Governance Assistant"}
 MENTION_TEXT = "<at>Governance Assistant</at>"
 

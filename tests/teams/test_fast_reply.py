@@ -20,8 +20,6 @@ from bot.teams.fast_reply import Backoff, ReplyFailed, ReplySender, parse_retry_
 from tests.conftest import DATA, KNOWLEDGE
 from tests.connector import Connector, activity, serve, wait_ready
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
-
 
 class Throttling:
     """A channel that answers 429 (Retry-After: 0) a given number of times, then accepts."""

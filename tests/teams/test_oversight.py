@@ -18,8 +18,6 @@ from tests.conftest import KNOWLEDGE
 from tests.connector import Connector, activity, serve, wait_ready
 from tests.oversight_seed import add_turn, ago
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
-
 IG_MEMBER = "00000000-0000-0000-0000-0000000000aa"
 PRIVACY = "https://intranet.lancashire.gov.uk/governance-assistant/privacy"
 
