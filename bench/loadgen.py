@@ -13,6 +13,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -194,17 +195,20 @@ class Server:
     def __init__(self, index_dir: Path, **env: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = dict(
-            os.environ,
-            HOST="127.0.0.1",
-            PORT=str(self.port),
-            INDEX_DIR=str(index_dir),
-            HF_HUB_OFFLINE="1",
-            MicrosoftAppId="",
-            MicrosoftAppPassword="",
-            LOG_LEVEL="WARNING",
+        # Its own database: thousands of benchmark turns must not land in the checkout's data/.
+        self._data = tempfile.TemporaryDirectory(prefix="bench-server-")
+        self.env = {
+            **os.environ,
+            "HOST": "127.0.0.1",
+            "PORT": str(self.port),
+            "INDEX_DIR": str(index_dir),
+            "DATABASE_URL": f"sqlite:///{Path(self._data.name) / 'bot.sqlite3'}",
+            "HF_HUB_OFFLINE": "1",
+            "MicrosoftAppId": "",
+            "MicrosoftAppPassword": "",
+            "LOG_LEVEL": "WARNING",
             **env,
-        )
+        }
         self.proc: subprocess.Popen | None = None
         self.cold_start = 0.0
 
@@ -247,6 +251,8 @@ class Server:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+                self.proc.wait()
+        self._data.cleanup()
 
 
 def slope_per_minute(samples: list[tuple[float, float]]) -> float:
