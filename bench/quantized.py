@@ -2,9 +2,9 @@
 
 The service embeds with the float model (bot.core.embed_onnx), whose vectors equal
 sentence-transformers'. ONNX Runtime can quantise that model to int8 weights in seconds, which
-roughly halves the CPU a question costs. That changes every vector a little, so it is a quality
-decision, not a tuning one. This script measures both sides in one run and writes
-docs/quantization.md:
+cuts the embedding's CPU by 30-50% (docs/throughput.md). That changes every vector a little,
+so it is a quality decision, not a tuning one. This script measures both sides in one run and
+writes docs/quantization.md:
 
 - how close the int8 vectors are to the float ones (questions and real passages), for weights
   quantised per tensor and per channel;
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import statistics
 import tempfile
 import time
@@ -32,8 +31,7 @@ from bench.run import machine
 from bot.config import Settings
 from bot.core import embed_onnx
 from bot.core.assistant import Assistant
-from bot.core.evaluate import evaluate, table
-from bot.core.index_store import build_index, load_index
+from bot.core.evaluate import evaluate, table, throwaway_index
 
 CORPUS = ROOT / "tests" / "eval_corpus"
 CASES = ROOT / "tests" / "eval_cases" / "heldout.jsonl"
@@ -70,16 +68,10 @@ def single_ms(embedder, questions: list[str]) -> float:
 
 def heldout(embedder, cases: list[dict]) -> tuple[str, list[tuple[str, str]], list[str]]:
     """The evaluation table, each case's (route, first citation) for comparing models, and the
-    passages the index holds."""
-    with tempfile.TemporaryDirectory(prefix="bench-quant-") as tmp:
-        docs = Path(tmp) / "knowledge"
-        skip = shutil.ignore_patterns("README.md", ".*")
-        shutil.copytree(ROOT / "knowledge", docs, ignore=skip)  # as `python -m bot eval` does
-        shutil.copytree(CORPUS, docs, ignore=skip, dirs_exist_ok=True)
-        build_index(docs, Path(tmp) / "index", embedder)
-        snapshot = load_index(Path(tmp) / "index")
-        scores = evaluate(snapshot, embedder, cases)
-        answers = Assistant(snapshot, embedder).answer_many([c["question"] for c in cases])
+    passages the index holds; the index is built as `python -m bot eval` builds it."""
+    snapshot = throwaway_index(ROOT / "knowledge", CORPUS, embedder)
+    scores = evaluate(snapshot, embedder, cases)
+    answers = Assistant(snapshot, embedder).answer_many([c["question"] for c in cases])
     picks = [(a.route.value, a.citations[0].source if a.citations else "") for a in answers]
     return table(scores), picks, [c.embedding_text() for c in snapshot.chunks]
 

@@ -161,7 +161,8 @@ def calibrate_cmd(cases: Path, split: str, index: Path | None, write: bool) -> N
 @click.option("--failures/--no-failures", default=False, help="Also list every failing case, per mode.")
 def eval_cmd(cases: Path, extra: Path | None, failures: bool) -> None:
     """Score CASES (JSONL) with hybrid, dense-only and keyword-only retrieval; print one table."""
-    from bot.core.evaluate import evaluate, table
+    from bot.compose import make_embedder
+    from bot.core.evaluate import evaluate, table, throwaway_index
 
     logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)  # one line per entity label otherwise
     rows = []
@@ -171,32 +172,14 @@ def eval_cmd(cases: Path, extra: Path | None, failures: bool) -> None:
                 rows.append(json.loads(line))
             except ValueError as exc:
                 raise click.ClickException(f"{cases.name} line {n} is not JSON: {exc}") from exc
-    snapshot, embedder = _eval_index(_settings().knowledge_dir, extra)
+    embedder = make_embedder()
+    snapshot = throwaway_index(_settings().knowledge_dir, extra, embedder)
     scores = evaluate(snapshot, embedder, rows)
     click.echo(table(scores))
     if failures:
         for s in scores:
             for f in s.failures:
                 click.echo(f"{s.mode.value}: {f}")
-
-
-def _eval_index(knowledge: Path, extra: Path | None):
-    """A throwaway index of knowledge/ plus the extra folder: the real index is never touched."""
-    import shutil
-    import tempfile
-
-    from bot.compose import make_embedder
-    from bot.core.index_store import build_index, load_index
-
-    embedder = make_embedder()
-    with tempfile.TemporaryDirectory(prefix="bot-eval-") as tmp:
-        docs = Path(tmp) / "knowledge"
-        ignore = shutil.ignore_patterns("README.md", "readme.md", ".*")
-        shutil.copytree(knowledge, docs, ignore=ignore)
-        if extra is not None:
-            shutil.copytree(extra, docs, ignore=ignore, dirs_exist_ok=True)
-        build_index(docs, Path(tmp) / "index", embedder)
-        return load_index(Path(tmp) / "index"), embedder
 
 
 def _emit(answer, as_json: bool) -> None:

@@ -9,16 +9,31 @@ forbidden (outdated or wrong) string leak, and did retrieval find the right docu
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from bot.core.assistant import Assistant
 from bot.core.embed import Embedder
-from bot.core.index_store import IndexSnapshot
+from bot.core.index_store import IndexSnapshot, build_index, load_index
 from bot.core.retrieve import Mode, Thresholds, search
 
 RECALL_AT = (1, 3, 5)
+
+
+def throwaway_index(knowledge: Path, extra: Path | None, embedder: Embedder) -> IndexSnapshot:
+    """An index of `knowledge` plus the `extra` folder, built in a temporary folder so the real
+    index is never touched (README files skipped: they describe a corpus, they are not part of it)."""
+    with tempfile.TemporaryDirectory(prefix="bot-eval-") as tmp:
+        docs = Path(tmp) / "knowledge"
+        ignore = shutil.ignore_patterns("README.md", "readme.md", ".*")
+        shutil.copytree(knowledge, docs, ignore=ignore)
+        if extra is not None:
+            shutil.copytree(extra, docs, ignore=ignore, dirs_exist_ok=True)
+        build_index(docs, Path(tmp) / "index", embedder)
+        return load_index(Path(tmp) / "index")
 
 
 def _norm(text: str | None) -> str:

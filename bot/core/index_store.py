@@ -37,7 +37,7 @@ CURRENT = "current"
 BUILDS = "builds"
 KEEP_BUILDS = 2
 # Exact search up to this many passages (about 1 ms per query at 10k); HNSW above, where flat
-# search grows linearly (17 ms at 100k). Measured by bench/faiss_bench.py (docs/benchmarks.md):
+# search grows linearly (17 ms at 100k). Measured by bench/faiss_bench.py (docs/index-benchmarks.md):
 # on 10k real passage embeddings HNSW finds 99.6-99.8% of the exact top 5 at efSearch 64-128 in
 # 0.2 ms; on random vectors, HNSW's worst case, recall@5 at 100k is only 0.50 at efSearch 128.
 # efSearch 128 is a margin over 64 for corpora larger than we could measure with real text.
