@@ -121,6 +121,7 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None):
 
     engine = make_engine(settings.database_url)
     turns = TurnWriter(TurnStore(engine))  # rows queued, written once a second (bot.store.turn_writer)
+    state.probes.append(lambda: {"conversation_log_dropped": turns.dropped})  # rows lost to a stuck database
     purger = DailyPurge(engine, days_from(settings))
     services: dict[str, object] = {
         "state": state,

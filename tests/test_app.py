@@ -215,6 +215,7 @@ async def test_healthz_reports_the_index(http, bot_url):
     async with http.get(f"{bot_url}/healthz") as r:
         body = await r.json()
     assert body["ready"] is True and body["chunks"] > 0 and body["index"]
+    assert body["conversation_log_dropped"] == 0  # operators see rows lost to a stuck database
 
 
 async def test_with_an_app_id_requests_without_a_token_get_401(bulletin_index, embedder, http, connector):

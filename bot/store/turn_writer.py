@@ -34,6 +34,8 @@ class TurnWriter:
     def add(self, turn: Turn) -> None:
         with self._lock:
             if len(self._pending) >= self.max_pending:
+                if not self.dropped:  # once: /healthz carries the running count
+                    log.warning("conversation log queue full (%d rows): dropping new rows", self.max_pending)
                 self.dropped += 1
                 return
             self._pending.append(turn)

@@ -54,9 +54,11 @@ def test_a_failed_write_keeps_the_rows_for_the_next_flush(tmp_path: Path) -> Non
     assert [t.question for t in store.since()] == ["question 1", "question 2"]
 
 
-def test_memory_stays_bounded_when_the_database_is_stuck(tmp_path: Path) -> None:
+def test_memory_stays_bounded_when_the_database_is_stuck(tmp_path: Path, caplog) -> None:
     writer = TurnWriter(_store(tmp_path), max_pending=3)
     for i in range(5):
         writer.add(_turn(i))
     assert writer.dropped == 2
+    warnings = [r for r in caplog.records if "queue full" in r.getMessage()]
+    assert len(warnings) == 1 and "question" not in warnings[0].getMessage()  # once, and no text
     assert writer.flush() == 3
