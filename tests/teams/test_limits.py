@@ -16,6 +16,7 @@ from aiohttp import ClientSession
 from bot.compose import make_adapter
 from bot.config import Settings
 from bot.core.models import Answer, Citation, Route
+from bot.core.suggest import Suggestion
 from bot.teams.handler import GovernanceBot
 from bot.teams.render import answer_activity, wire_size
 from bot.web import ServiceState, create_app
@@ -37,7 +38,7 @@ def huge_answer() -> Answer:
 
 
 def test_a_huge_answer_is_cut_to_fit_with_its_citations_kept_within_teams_limits():
-    rendered = answer_activity(huge_answer(), ["Tell me more about this " * 10] * 3)
+    rendered = answer_activity(huge_answer(), [Suggestion("Tell me more", "Tell me more about this " * 10)] * 3)
     assert wire_size(rendered) < TEAMS_LIMIT
     assert rendered.text.endswith("…")
     [entity] = rendered.entities
