@@ -18,7 +18,7 @@ from bot.core.attribution import STALE_MONTHS, attribute
 from bot.core.follow_up import focus, nothing_new, point_back
 from bot.core.models import Answer, Route
 from bot.core.privacy import redact
-from bot.core.suggest import Suggestion
+from bot.core.suggest import Suggestion, button_title
 from bot.core.text import clean
 from bot.store.feedback import Feedback, FeedbackStore
 from bot.teams import commands
@@ -88,6 +88,8 @@ class GovernanceBot(ActivityHandler):
         # Only redacted text is ever kept, and only for a while: see bot.teams.conversation.
         self._memory: Bounded[str, Turn] = Bounded(memory_items, memory_minutes * 60)
         self._recent: Bounded[str, AnswerRecord] = Bounded(memory_items, 24 * 3600)
+        # The buttons last offered in each conversation: button title -> the question it asks.
+        self._offered: Bounded[str, dict[str, str]] = Bounded(memory_items, memory_minutes * 60)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         started = time.perf_counter()
@@ -102,11 +104,13 @@ class GovernanceBot(ActivityHandler):
             log.info("ignored message in %s: the bot was not mentioned", scope)
             return
         text = strip_mentions(activity.text or "", mentions)
+        key = _memory_key(activity)
+        offered = self._offered.get(key) or {}
+        text = offered.get(" ".join(text.split()), text)  # a button that sent its title asks its question
         command = commands.match(text)
         if command is not None:
             await self._run_command(command, turn_context)
             return
-        key = _memory_key(activity)
         before = self._memory.get(key)
         follow_up = before is not None and is_follow_up(clean(text))
         pending = asyncio.ensure_future(self._ask(with_context(before.question, text) if follow_up else text))
@@ -128,6 +132,7 @@ class GovernanceBot(ActivityHandler):
             asked_before = tuple(q for q in (asked, before.question if before else "") if q)
             suggestions = suggestions_for(answer, self._suggest, asked_before)
             if suggestions:
+                self._offer(key, suggestions)
                 # A message of its own: a message that carries suggested actions is shown as
                 # plain text in Teams clients (the Agents Playground), losing its citations.
                 await turn_context.send_activity(text_activity(safe_text(offer_text(suggestions)), suggestions))
@@ -154,6 +159,9 @@ class GovernanceBot(ActivityHandler):
             repeated,
             (time.perf_counter() - started) * 1000,
         )
+
+    def _offer(self, key: str, suggestions: Sequence[Suggestion]) -> None:
+        self._offered.put(key, {button_title(s.question, s.title): s.question for s in suggestions})
 
     async def _shown(self, answer: Answer, follow_up: str) -> tuple[Answer, bool]:
         """The answer as staff see it: narrowed to what a follow-up asks for, quotes attributed and dated."""
@@ -225,6 +233,7 @@ class GovernanceBot(ActivityHandler):
             # Two messages: the greeting without buttons (a message with buttons is shown as
             # plain text: its link and paragraphs would be lost), then the questions to try.
             await turn_context.send_activity(text_activity(welcome))
+            self._offer(_memory_key(activity), WELCOME_SUGGESTIONS)
             await turn_context.send_activity(
                 text_activity(safe_text(offer_text(list(WELCOME_SUGGESTIONS), welcome=True)), WELCOME_SUGGESTIONS)
             )

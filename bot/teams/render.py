@@ -87,8 +87,9 @@ def safe_text(text: str, markers: frozenset[int] = frozenset()) -> str:
 
 
 def suggested(suggestions: Sequence[Suggestion]) -> SuggestedActions | None:
-    """Buttons that send the full question as if typed (imBack); the title is short enough that
-    Teams shows it whole (bot.core.suggest.TITLE_CHARS)."""
+    """imBack buttons (the one kind Teams shows as suggested actions) whose value is the full
+    question and whose title fits (bot.core.suggest.TITLE_CHARS). The Agents Playground sends
+    the title instead of the value: the handler maps an offered title back to its question."""
     if not suggestions:
         return None
     return SuggestedActions(

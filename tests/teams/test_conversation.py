@@ -301,3 +301,20 @@ async def test_feedback_that_is_not_a_like_or_dislike_is_refused_and_not_stored(
     async with http.post(f"{bot_url}/api/messages", json=_feedback(connector.url, conv, "reply-x", "meh", "")) as r:
         assert r.status == 400
     assert not [f for f in FeedbackStore(create_engine(database_url)).all() if f.reply_id == "reply-x"]
+
+
+async def test_a_button_that_sends_its_title_asks_the_full_question(http, bot_url, connector):
+    # The Agents Playground sends an imBack's title, not its value: the bot maps it back.
+    conv = f"a:{uuid.uuid4().hex}"
+    update = activity(
+        connector.url, None, conversation=conv, type="conversationUpdate", membersAdded=[{"id": "29:user-1"}]
+    )
+    await post(http, bot_url, update)
+    await post(http, bot_url, activity(connector.url, "Last conference session", conversation=conv))
+    [reply] = answers(connector, conv)
+    # The answer to "When is the last employee conference session?", and not offered again.
+    assert "County Hall in Preston" in reply["text"]
+    offer = connector.messages(conv)[-1]
+    assert "When is the last employee conference session?" not in [
+        a["value"] for a in offer["suggestedActions"]["actions"]
+    ]
