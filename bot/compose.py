@@ -286,6 +286,7 @@ def make_transport(settings: Settings):
 
 def make_store(settings: Settings, engine=None):
     import bot.store.escalations as tables
+    import bot.store.offers  # noqa: F401  (its table is created with the others)
     from bot.store.db import create_all, make_engine
 
     engine = engine or make_engine(settings.database_url)
@@ -310,10 +311,14 @@ def make_sender(settings: Settings, store, on_delivered=None):
 
 def make_escalations(settings: Settings, adapter, state, engine=None):
     """The escalation flow (Teams side) and the outbox sender that tells it about deliveries."""
+    import datetime as dt
+
+    from bot.store.offers import OfferStore
     from bot.teams.escalation import EscalationFlow
 
     store = make_store(settings, engine)
-    flow = EscalationFlow(store, adapter, settings.app_id, settings.ig_mailbox)
+    offers = OfferStore(store.engine, dt.timedelta(hours=settings.escalation_offer_hours))
+    flow = EscalationFlow(store, offers, adapter, settings.app_id, settings.ig_mailbox)
     sender = make_sender(settings, store, on_delivered=flow.notify_delivered)
     flow.wake_sender = sender.wake
     state.probes.append(store.backlog)

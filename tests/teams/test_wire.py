@@ -9,10 +9,9 @@ import pytest
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ConversationReference
 
-from bot.core.escalation import Draft
 from bot.core.models import Answer, Citation, Route
 from bot.core.suggest import Suggestion
-from bot.teams.escalation_card import card_activity
+from bot.teams.escalation_card import card_activity, offer_card
 from bot.teams.render import answer_activity, text_activity, typing_activity
 from bot.teams.wire import to_wire
 
@@ -42,13 +41,13 @@ def _answer() -> Answer:
 def _outgoing() -> list[Activity]:
     incoming = Activity().deserialize(INCOMING)
     reference = TurnContext.get_conversation_reference(incoming)
-    draft = Draft("k1", {"question": "Can I use Copilot on case notes?", "name": "A. Member"}, [{"title": "t"}])
+    card = offer_card("o1", {"question": "Can I use Copilot on case notes?"}, "a.member@lancashire.gov.uk")
     made = [
         answer_activity(_answer(), [Suggestion("The form", "And what form do I fill in?")]),
         answer_activity(Answer(Route.DECLINE, "I can't find that.")),
         text_activity("Related: “Who do I contact?”", [Suggestion("Who to contact", "Who do I contact?")]),
         typing_activity(),
-        card_activity(draft),
+        card_activity(card),
     ]
     return [TurnContext.apply_conversation_reference(copy.deepcopy(a), reference) for a in made]
 
