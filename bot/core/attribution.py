@@ -53,9 +53,9 @@ def source_name(document: str, iso: str | None) -> str:
     when = long_date(iso)
     if when and when in name:
         name = _DATE_TAIL.sub("", name.replace(when, "")).strip()
-    words = name.split()
-    if len(words) > 1 and words[0][:1].isupper() and words[0][1:].islower() and words[1][:1].islower():
-        name = name[0].lower() + name[1:]  # "Staff bulletin" is a description, not a name
+    words = re.findall(r"[^\W\d_]+", name)
+    if len(words) > 1 and words[0][1:].islower() and all(w.islower() for w in words[1:]):
+        name = name[0].lower() + name[1:]  # "Staff bulletin" is a description; "Use of … Policy" a name
     if not name.lower().startswith(("the ", "our ", "a ", "an ")):
         name = f"the {name}"
     return f"{name} of {when}" if when else name
