@@ -47,49 +47,6 @@ def make_assistant(settings: Settings, build_if_missing: bool = True, embedder: 
     return Assistant(snapshot, embedder, contacts=Contacts(ig_mailbox=settings.ig_mailbox, ig_team=settings.ig_team))
 
 
-def make_adapter(settings: Settings):
-    """CloudAdapter with Bot Framework authentication from the settings (none without app id).
-
-    Inbound authentication is the SDK's; replies take the lean path in bot.teams.fast_reply.
-    """
-    from botbuilder.core import TurnContext
-
-    from bot.teams.fast_reply import (
-        FastCloudAdapter,
-        ReplySender,
-        TokenSource,
-        authority_for,
-        copy_replies_shallowly,
-        keep_key_refresh_off_the_loop,
-    )
-    from bot.teams.fast_reply import authentication as make_authentication
-
-    keep_key_refresh_off_the_loop()
-    copy_replies_shallowly()
-    tokens = None
-    if not settings.anonymous and settings.app_password:
-        authority = authority_for(settings.app_type, settings.app_tenant_id, settings.login_url or None)
-        tokens = TokenSource(settings.app_id, settings.app_password, authority, "https://api.botframework.com")
-    adapter = FastCloudAdapter(
-        make_authentication(settings), ReplySender(tokens), require_service_url_claim=not settings.anonymous
-    )
-
-    async def on_error(context: TurnContext, error: Exception) -> None:
-        from bot.logs import correlation_id
-
-        correlation = correlation_id.get()
-        log.exception("turn failed correlation=%s", correlation, exc_info=error)
-        try:
-            await context.send_activity(
-                f"Sorry, something went wrong on my side. Please try again. (reference {correlation})"
-            )
-        except Exception:  # the channel itself may be unreachable; the log has the details
-            log.warning("could not tell the user about failure correlation=%s", correlation)
-
-    adapter.on_turn_error = on_error
-    return adapter
-
-
 def make_web_app(settings: Settings, embedder: Embedder | None = None):
     """The whole service: the app listens at once; /healthz turns 200 when the index is loaded."""
     import bot.teams.builtin  # noqa: F401  (registers the built-in commands)
@@ -103,6 +60,7 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None):
         ig_commands,  # noqa: F401  (refresh, index status)
         oversight,  # noqa: F401  (about, report)
     )
+    from bot.teams.adapter import make_adapter
     from bot.teams.handler import GovernanceBot
     from bot.web import CLEANUP_HOOKS, ServiceState, create_app
 
