@@ -15,6 +15,7 @@ from aiohttp import ClientSession
 
 from bot.config import Settings
 from bot.core.models import Answer, Citation, Route
+from bot.core.suggest import Suggestion
 from bot.teams.adapter import make_adapter
 from bot.teams.handler import GovernanceBot
 from bot.teams.render import MAX_ACTIVITY_BYTES, answer_activity, wire_size
@@ -39,7 +40,7 @@ def huge_answer() -> Answer:
 
 
 def test_a_huge_answer_is_cut_to_fit_with_its_citations_kept_within_teams_limits():
-    rendered = answer_activity(huge_answer(), ["Tell me more about this " * 10] * 3)
+    rendered = answer_activity(huge_answer(), [Suggestion("Tell me more", "Tell me more about this " * 10)] * 3)
     assert wire_size(rendered) < TEAMS_LIMIT
     assert rendered.text.endswith("…")
     [entity] = rendered.entities
