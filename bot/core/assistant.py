@@ -15,6 +15,8 @@ import numpy as np
 
 from bot.core.answer import Extract, citation, extract
 from bot.core.answer_cache import AnswerCache
+from bot.core.answer_type import asked
+from bot.core.decide import DecisionModel, Features, committed
 from bot.core.embed import Embedder
 from bot.core.index_store import IndexSnapshot
 from bot.core.models import Answer, Hit, Route
@@ -62,11 +64,13 @@ class Assistant:
         sentence_cache_size: int = 20_000,
         cache: AnswerCache | None = None,
         mode: Mode = Mode.HYBRID,
+        decision: DecisionModel | None = None,
     ) -> None:
         self.snapshot = snapshot
         self.mode = mode  # dense-only and keyword-only exist for evaluation
         self.embedder = embedder
         self.thresholds = thresholds or Thresholds.calibrated()
+        self.decision = decision or committed()
         self.contacts = contacts or Contacts()
         self._sentences: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = sentence_cache_size
@@ -110,7 +114,10 @@ class Assistant:
             for (i, question, kinds), vector, hits in zip(pending, vectors, all_hits):
                 # the classifier reuses the question's vector: no extra embedding
                 escalate = escalation_signal(question, vector).escalate
-                answer = self._escalate(vector, hits, snapshot) if escalate else self._answer(vector, hits, snapshot)
+                if escalate:
+                    answer = self._escalate(question, vector, hits, snapshot)
+                else:
+                    answer = self._answer(question, vector, hits, snapshot)
                 answer = replace(answer, question=question)
                 self.cache.put(snapshot.build_id, question, answer)
                 results[i] = self._with_notice(answer, kinds)
@@ -125,7 +132,7 @@ class Assistant:
     # -- routes -----------------------------------------------------------------------------
 
     def _passages(self, hits: list[Hit], snapshot: IndexSnapshot) -> list[Hit]:
-        """Relevant hits widened to their sections, one passage per section."""
+        """The passages worth quoting, widened to their sections, one passage per section."""
         seen: set[tuple[str, str]] = set()
         out = []
         for h in relevant(hits, self.thresholds):
@@ -135,24 +142,63 @@ class Assistant:
                 out.append(replace(h, chunk=snapshot.section_of(h.chunk)))
         return out
 
-    def _answer(self, vector: np.ndarray, hits: list[Hit], snapshot: IndexSnapshot) -> Answer:
-        good = self._passages(hits, snapshot)
-        if not good:
-            best = max((h.score for h in hits), default=0.0)
-            return Answer(Route.DECLINE, self._decline_text(), confidence=round(min(1.0, best), 4))
-        ex = extract(vector, good, self._sentence_vectors)
-        return Answer(Route.ANSWER, ex.text, ex.citations, confidence=round(min(1.0, good[0].score), 4))
+    def judge(
+        self, question: str, vector: np.ndarray, hits: list[Hit], snapshot: IndexSnapshot
+    ) -> tuple[Features, list[Hit], Extract]:
+        """The decision's features, with the passages and sentences they were computed from."""
+        passages = self._passages(hits, snapshot)
+        ex = extract(vector, passages, self._sentence_vectors, asked(question))
+        dense_first = snapshot.search(vector[None, :], 1)[0]
+        keyword_first = snapshot.keywords.search(question, 1)
+        agree = bool(
+            dense_first
+            and keyword_first
+            and snapshot.chunks[dense_first[0][0]].source == snapshot.chunks[keyword_first[0][0]].source
+        )
+        best = max(hits, key=lambda h: h.dense, default=None)
+        # the runner-up: the best passage of another document, or else the next passage
+        others = [h.dense for h in hits if best is not None and h.chunk.source != best.chunk.source]
+        rest = sorted((h.dense for h in hits), reverse=True)[1:2]
+        other = max(others) if others else (rest[0] if rest else None)
+        values = {
+            "dense_top": best.dense if best else 0.0,
+            "coverage_top": max((h.coverage for h in hits), default=0.0),
+            "agree": float(agree),
+            "gap": (best.dense - other) if best is not None and other is not None else 0.0,
+            "bm25_top": float(np.log1p(keyword_first[0][1])) if keyword_first else 0.0,
+            "sentence_sim": ex.best_similarity,
+            "sentence_coverage": snapshot.keywords.text_coverage(question, ex.best_sentence),  # with its heading
+            "type_asked": float(asked(question) is not None),
+            "type_found": float(asked(question) is not None and ex.type_found),
+            "unseen": snapshot.keywords.unseen(question),
+        }
+        return Features(values), passages, ex
 
-    def _escalate(self, vector: np.ndarray, hits: list[Hit], snapshot: IndexSnapshot) -> Answer:
+    def features_many(self, questions: list[str]) -> list[Features]:
+        """The decision's features for each question as asked (for fitting the decision)."""
+        snapshot = self.snapshot
+        vectors = self.embedder.encode(questions)
+        all_hits = search(snapshot, questions, vectors, self.thresholds, mode=self.mode)
+        return [self.judge(q, v, h, snapshot)[0] for q, v, h in zip(questions, vectors, all_hits)]
+
+    def _answer(self, question: str, vector: np.ndarray, hits: list[Hit], snapshot: IndexSnapshot) -> Answer:
+        features, passages, ex = self.judge(question, vector, hits, snapshot)
+        p = self.decision.probability(features)
+        if not passages or not ex.text or p < self.decision.threshold:
+            return Answer(Route.DECLINE, self._decline_text(), confidence=round(p, 4))
+        return Answer(Route.ANSWER, ex.text, ex.citations, confidence=round(p, 4))
+
+    def _escalate(self, question: str, vector: np.ndarray, hits: list[Hit], snapshot: IndexSnapshot) -> Answer:
         """Never judge the case: show what the policy says, and hand it to the IG team."""
         c = self.contacts
-        passages = self._passages(hits, snapshot)
-        if not passages:  # the question's own words found nothing: show the policy itself
+        features, passages, ex = self.judge(question, vector, hits, snapshot)
+        if not passages or not self.decision.answers(features):
+            # the question's own words found nothing: show the policy itself
             vector = self._policy_vector()
             passages = self._passages(
                 search(snapshot, [POLICY_QUERY], vector[None, :], self.thresholds, mode=self.mode)[0], snapshot
             )
-        ex = extract(vector, passages, self._sentence_vectors)
+            ex = extract(vector, passages, self._sentence_vectors)
         contact = self._contact_passage(snapshot, ex)
         body = (
             "This is a question about using AI with personal data, so it is for the "

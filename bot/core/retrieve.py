@@ -35,14 +35,13 @@ class Mode(StrEnum):
 class Thresholds:
     """Relevance cut-offs, calibrated on labelled questions."""
 
-    answer: float  # best passage relevance below this: the documents do not answer
-    coverage_weight: float  # how much keyword coverage adds to cosine similarity
+    coverage_weight: float = 0.5  # how much keyword coverage adds to cosine similarity
     passage_margin: float = 0.08  # further passages must score within this of the best
 
     @classmethod
     def calibrated(cls) -> Thresholds:
         data = json.loads(resources.files("bot.core").joinpath("calibration.json").read_text())
-        return cls(answer=data["answer_threshold"], coverage_weight=data["coverage_weight"])
+        return cls(coverage_weight=data["coverage_weight"])
 
 
 def _rrf(rankings: list[list[int]]) -> list[int]:
@@ -104,9 +103,10 @@ def prefer_newer(snapshot: IndexSnapshot, rows: list[int], hits: list[Hit], marg
 
 
 def relevant(hits: list[Hit], thresholds: Thresholds, limit: int = 3) -> list[Hit]:
-    """Hits good enough to quote, best first: above the threshold and close to the best one."""
+    """Hits worth quoting, best first: close to the best one. Whether to answer at all is the
+    decision model's call (bot.core.decide), not a cut-off on this score."""
     ranked = sorted(hits, key=lambda h: -h.score)
-    if not ranked or ranked[0].score < thresholds.answer:
+    if not ranked:
         return []
-    floor = max(thresholds.answer, ranked[0].score - thresholds.passage_margin)
+    floor = ranked[0].score - thresholds.passage_margin
     return [h for h in ranked if h.score >= floor][:limit]
