@@ -152,7 +152,9 @@ def calibrate_cmd(label_sets: tuple[str, ...], write: bool) -> None:
         rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
         labelled = labels_from_rows(rows, path.name)
         snapshot = throwaway_index(_settings().knowledge_dir, Path(docs) if docs else None, embedder)
-        features += Assistant(snapshot, embedder).features_many([lab.question for lab in labelled])
+        folders = [_settings().knowledge_dir] + ([Path(docs)] if docs else [])
+        assistant = Assistant(snapshot, embedder, knowledge=folders)
+        features += assistant.features_many([lab.question for lab in labelled])
         labels += [lab.answerable for lab in labelled]
         names.append(f"{path.name} n={len(labelled)}")
     model = fit(features, labels, fitted_on="; ".join(names))
@@ -192,12 +194,13 @@ def eval_cmd(cases: Path, extra: Path | None, failures: bool) -> None:
                 raise click.ClickException(f"{cases.name} line {n} is not JSON: {exc}") from exc
     embedder = make_embedder()
     snapshot = throwaway_index(_settings().knowledge_dir, extra, embedder)
-    scores = evaluate(snapshot, embedder, rows)
+    folders = [_settings().knowledge_dir] + ([extra] if extra else [])
+    scores = evaluate(snapshot, embedder, rows, knowledge=folders)
     click.echo(table(scores))
     if failures:
         for s in scores:
             for f in s.failures:
-                click.echo(f"{s.mode.value}: {f}")
+                click.echo(f"{s.label or s.mode.value}: {f}")
 
 
 def _emit(answer, as_json: bool) -> None:

@@ -44,7 +44,9 @@ def make_assistant(settings: Settings, build_if_missing: bool = True, embedder: 
     snapshot = load_index(settings.index_dir)
     embedder = embedder or make_embedder(settings)
     privacy.warm_up()  # the name recogniser takes a second or two to load: not on the first question
-    return Assistant(snapshot, embedder, contacts=Contacts(ig_mailbox=settings.ig_mailbox))
+    return Assistant(
+        snapshot, embedder, contacts=Contacts(ig_mailbox=settings.ig_mailbox), knowledge=[settings.knowledge_dir]
+    )
 
 
 def make_adapter(settings: Settings):

@@ -10,6 +10,7 @@ import logging
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -18,6 +19,7 @@ from bot.core.answer_cache import AnswerCache
 from bot.core.answer_type import asked
 from bot.core.decide import DecisionModel, Features, committed
 from bot.core.embed import Embedder
+from bot.core.glossary import CuratedAnswer, Glossary, glossary_stamp
 from bot.core.index_store import IndexSnapshot
 from bot.core.models import Answer, Hit, Route
 from bot.core.privacy import names_prefetched, redact
@@ -65,6 +67,7 @@ class Assistant:
         cache: AnswerCache | None = None,
         mode: Mode = Mode.HYBRID,
         decision: DecisionModel | None = None,
+        knowledge: list[Path] | None = None,
     ) -> None:
         self.snapshot = snapshot
         self.mode = mode  # dense-only and keyword-only exist for evaluation
@@ -76,10 +79,35 @@ class Assistant:
         self._cache_size = sentence_cache_size
         self._policy: np.ndarray | None = None
         self.cache = cache if cache is not None else AnswerCache()
+        self.knowledge = knowledge or []  # where synonyms.yml and curated.yml are read from
+        self._glossary_stamp: tuple = ()
+        self._glossary_version = 0
+        self.glossary = self._read_glossary(Glossary())
 
     def swap(self, snapshot: IndexSnapshot) -> None:
-        """Serve a new index; requests already running finish on the one they started with."""
+        """Serve a new index; requests already running finish on the one they started with.
+        The synonyms and curated answers are read again: a change to them is what built it."""
+        self.glossary = self._read_glossary(self.glossary)
         self.snapshot = snapshot
+
+    def _read_glossary(self, current: Glossary) -> Glossary:
+        self._glossary_stamp = glossary_stamp(self.knowledge)
+        try:
+            g = Glossary.load(self.knowledge)
+        except (OSError, ValueError) as exc:  # a typo must not stop the bot: keep the last good one
+            log.warning("synonyms or curated answers not reloaded: %s", exc)
+            return current
+        self._glossary_version += 1  # cached answers were given with the old wording rules
+        return replace(g, curated=g.curated.embedded(self.embedder.encode))
+
+    def _cache_key(self, snapshot: IndexSnapshot) -> str:
+        return f"{snapshot.build_id}+glossary{self._glossary_version}"
+
+    def _fresh_glossary(self) -> Glossary:
+        """The glossary, read again if either file changed since (two stat calls per batch)."""
+        if self.knowledge and glossary_stamp(self.knowledge) != self._glossary_stamp:
+            self.glossary = self._read_glossary(self.glossary)
+        return self.glossary
 
     # -- public API -------------------------------------------------------------------------
 
@@ -90,6 +118,7 @@ class Assistant:
     def answer_many(self, questions: list[str]) -> list[Answer]:
         """Answer several questions with one embedding batch (the costly step)."""
         snapshot = self.snapshot
+        glossary = self._fresh_glossary()
         results: list[Answer | None] = [None] * len(questions)
         pending: list[tuple[int, str, tuple[str, ...]]] = []
         # Lone UTF-16 surrogates (valid JSON escapes, invalid text) break tokenisers: replace them.
@@ -103,23 +132,30 @@ class Assistant:
                     results[i] = self._too_long(len(text))
                 else:
                     red = redact(text)
-                    cached = self.cache.get(snapshot.build_id, red.text)
+                    cached = self.cache.get(self._cache_key(snapshot), red.text)
                     if cached is not None:
                         results[i] = self._with_notice(cached, red.kinds)
                     else:
                         pending.append((i, red.text, red.kinds))
         if pending:
             vectors = self.embedder.encode([p[1] for p in pending])
-            all_hits = search(snapshot, [p[1] for p in pending], vectors, self.thresholds, mode=self.mode)
-            for (i, question, kinds), vector, hits in zip(pending, vectors, all_hits):
+            queries, query_vectors = self._expanded([p[1] for p in pending], vectors, glossary)
+            all_hits = search(snapshot, queries, query_vectors, self.thresholds, mode=self.mode)
+            for (i, question, kinds), vector, query, qvec, hits in zip(
+                pending, vectors, queries, query_vectors, all_hits
+            ):
                 # the classifier reuses the question's vector: no extra embedding
                 escalate = escalation_signal(question, vector).escalate
+                curated = None if escalate else glossary.curated.match(vector)
+                curated_answer = self._curated(curated, snapshot) if curated else None
                 if escalate:
-                    answer = self._escalate(question, vector, hits, snapshot)
+                    answer = self._escalate(query, qvec, hits, snapshot)
+                elif curated_answer is not None:
+                    answer = curated_answer
                 else:
-                    answer = self._answer(question, vector, hits, snapshot)
+                    answer = self._answer(query, qvec, hits, snapshot, asked_as=question)
                 answer = replace(answer, question=question)
-                self.cache.put(snapshot.build_id, question, answer)
+                self.cache.put(self._cache_key(snapshot), question, answer)
                 results[i] = self._with_notice(answer, kinds)
         return [r for r in results if r is not None]
 
@@ -142,12 +178,40 @@ class Assistant:
                 out.append(replace(h, chunk=snapshot.section_of(h.chunk)))
         return out
 
+    def _expanded(self, questions: list[str], vectors: np.ndarray, glossary: Glossary) -> tuple[list[str], np.ndarray]:
+        """Questions as retrieval sees them: with the document wording of any synonyms."""
+        queries = [glossary.synonyms.expand(q) for q in questions]
+        changed = [i for i, (q, e) in enumerate(zip(questions, queries)) if q != e]
+        if not changed:
+            return queries, vectors
+        out = np.array(vectors, copy=True)
+        out[changed] = self.embedder.encode([queries[i] for i in changed])
+        return queries, out
+
+    def _curated(self, entry: CuratedAnswer, snapshot: IndexSnapshot) -> Answer | None:
+        """The IG team's answer, cited to its section; None if that section is not indexed."""
+        for chunk in snapshot.chunks:
+            if chunk.source == entry.source and chunk.section == entry.section:
+                section = snapshot.section_of(chunk, window=10)
+                cite = citation(1, Hit(section, 1.0), section.text)
+                return Answer(Route.ANSWER, f"{entry.answer} [1]", (cite,), confidence=1.0)
+        log.warning("curated answer skipped: no section %r in %s", entry.section, entry.source)
+        return None
+
     def judge(
-        self, question: str, vector: np.ndarray, hits: list[Hit], snapshot: IndexSnapshot
+        self,
+        question: str,
+        vector: np.ndarray,
+        hits: list[Hit],
+        snapshot: IndexSnapshot,
+        asked_as: str | None = None,
     ) -> tuple[Features, list[Hit], Extract]:
-        """The decision's features, with the passages and sentences they were computed from."""
+        """The decision's features, with the passages and sentences they were computed from.
+        `question` is what retrieval searched for (synonyms added); `asked_as`, the question as
+        asked, says which kind of fact is wanted."""
+        kind = asked(asked_as or question)
         passages = self._passages(hits, snapshot)
-        ex = extract(vector, passages, self._sentence_vectors, asked(question))
+        ex = extract(vector, passages, self._sentence_vectors, kind)
         dense_first = snapshot.search(vector[None, :], 1)[0]
         keyword_first = snapshot.keywords.search(question, 1)
         agree = bool(
@@ -168,8 +232,8 @@ class Assistant:
             "bm25_top": float(np.log1p(keyword_first[0][1])) if keyword_first else 0.0,
             "sentence_sim": ex.best_similarity,
             "sentence_coverage": snapshot.keywords.text_coverage(question, ex.best_sentence),  # with its heading
-            "type_asked": float(asked(question) is not None),
-            "type_found": float(asked(question) is not None and ex.type_found),
+            "type_asked": float(kind is not None),
+            "type_found": float(kind is not None and ex.type_found),
             "unseen": snapshot.keywords.unseen(question),
         }
         return Features(values), passages, ex
@@ -177,12 +241,16 @@ class Assistant:
     def features_many(self, questions: list[str]) -> list[Features]:
         """The decision's features for each question as asked (for fitting the decision)."""
         snapshot = self.snapshot
-        vectors = self.embedder.encode(questions)
-        all_hits = search(snapshot, questions, vectors, self.thresholds, mode=self.mode)
-        return [self.judge(q, v, h, snapshot)[0] for q, v, h in zip(questions, vectors, all_hits)]
+        queries, vectors = self._expanded(questions, self.embedder.encode(questions), self.glossary)
+        all_hits = search(snapshot, queries, vectors, self.thresholds, mode=self.mode)
+        return [
+            self.judge(q, v, h, snapshot, asked_as=a)[0] for q, v, h, a in zip(queries, vectors, all_hits, questions)
+        ]
 
-    def _answer(self, question: str, vector: np.ndarray, hits: list[Hit], snapshot: IndexSnapshot) -> Answer:
-        features, passages, ex = self.judge(question, vector, hits, snapshot)
+    def _answer(
+        self, question: str, vector: np.ndarray, hits: list[Hit], snapshot: IndexSnapshot, asked_as: str
+    ) -> Answer:
+        features, passages, ex = self.judge(question, vector, hits, snapshot, asked_as)
         p = self.decision.probability(features)
         if not passages or not ex.text or p < self.decision.threshold:
             return Answer(Route.DECLINE, self._decline_text(), confidence=round(p, 4))

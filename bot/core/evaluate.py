@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from bot.core.assistant import Assistant
 from bot.core.embed import Embedder
+from bot.core.glossary import Synonyms
 from bot.core.index_store import IndexSnapshot, build_index, load_index
 from bot.core.retrieve import Mode, Thresholds, search
 
@@ -45,6 +46,7 @@ class Score:
     """Counts for one retrieval mode; rates are derived so the table shows n as well."""
 
     mode: Mode
+    label: str = ""  # the row's name when it is not just the mode
     cases: int = 0
     route_ok: int = 0
     answer_cases: int = 0
@@ -110,15 +112,23 @@ def evaluate(
     cases: list[dict[str, Any]],
     modes: tuple[Mode, ...] = (Mode.HYBRID, Mode.DENSE, Mode.KEYWORD),
     thresholds: Thresholds | None = None,
+    knowledge: list[Path] | None = None,
 ) -> list[Score]:
-    """Answer every case once per mode and score it."""
+    """Answer every case once per mode and score it. With `knowledge` (the folders holding
+    synonyms.yml and curated.yml) and synonyms in them, one more row shows hybrid without them."""
     thresholds = thresholds or Thresholds.calibrated()
     questions = [c["question"] for c in cases]
     vectors = embedder.encode(questions)
     scores = []
-    for mode in modes:
-        score = Score(mode)
-        assistant = Assistant(snapshot, embedder, thresholds, mode=mode)
+    runs = [(mode, "", False) for mode in modes]
+    probe = Assistant(snapshot, embedder, thresholds, knowledge=knowledge)
+    if probe.glossary.synonyms.pairs and Mode.HYBRID in modes:
+        runs.append((Mode.HYBRID, "hybrid-no-synonyms", True))
+    for mode, label, plain in runs:
+        score = Score(mode, label)
+        assistant = Assistant(snapshot, embedder, thresholds, mode=mode, knowledge=knowledge)
+        if plain:
+            assistant.glossary = replace(assistant.glossary, synonyms=Synonyms())
         for case, answer in zip(cases, assistant.answer_many(questions)):
             score_answer(case, answer.to_dict(), score)
         for case, hits in zip(cases, search(snapshot, questions, vectors, thresholds, k=max(RECALL_AT), mode=mode)):
@@ -139,7 +149,7 @@ def table(scores: list[Score]) -> str:
     for s in scores:
         rows.append(
             [
-                s.mode.value,
+                s.label or s.mode.value,
                 f"{s.rate('route'):.3f} ({s.route_ok}/{s.cases})",
                 f"{s.rate('facts'):.3f} ({s.facts_ok}/{s.answer_cases})",
                 f"{s.rate('cite'):.3f} ({s.cite_ok}/{s.cite_cases})",
