@@ -20,7 +20,7 @@ from bot.core.text import sentences, shorten
 
 QUOTE_CHARS = 1000  # the Teams renderer cuts further, to its own limit
 TYPE_BONUS = 0.08  # tuned on tests/eval_cases/tuning.jsonl and heldout.jsonl only
-OTHER_MARGIN = 0.04  # a second sentence elsewhere must be about as close as the best
+OTHER_MARGIN = 0.10  # a second sentence elsewhere must be about as close as the best
 _LEANS_BACK = re.compile(r"^(?:This|That|These|Those|It|They|Such|The same|In addition|Also)\b")
 
 

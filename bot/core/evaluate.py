@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import statistics
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
@@ -57,6 +58,7 @@ class Score:
     recall_cases: int = 0
     found_at: dict[int, int] = field(default_factory=lambda: dict.fromkeys(RECALL_AT, 0))
     failures: list[str] = field(default_factory=list)
+    words: list[int] = field(default_factory=list)  # length of each answer to an answerable case
 
     def rate(self, name: str) -> float:
         num, den = {
@@ -87,6 +89,8 @@ def score_answer(case: dict[str, Any], out: dict[str, Any], score: Score) -> Non
     cites = " ".join(_norm(c["quote"]) + " " + _norm(c["title"]) for c in out["citations"])
     if want == "answer":
         score.answer_cases += 1
+        if got == "answer":
+            score.words.append(len(re.sub(r"\[\d+\]", " ", out["text"]).split()))
         missing = [f for f in case.get("facts", []) if not any(_norm(a) in text for a in _alts(f))]
         score.facts_ok += not missing
         problems += [f"missing fact {f!r}" for f in missing]
@@ -162,4 +166,6 @@ def table(scores: list[Score]) -> str:
     lines.insert(1, "  ".join("-" * w for w in widths))
     n = scores[0].recall_cases if scores else 0
     lines.append(f"recall@k: the expected document among the top k passages ({n} cases with a 'doc')")
+    medians = ", ".join(f"{s.label or s.mode.value} {statistics.median(s.words):g}" for s in scores if s.words)
+    lines.append(f"median answer length in words (answerable cases answered): {medians}")
     return "\n".join(lines)
