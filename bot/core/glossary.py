@@ -80,13 +80,6 @@ class Synonyms:
         extra = [v for v in dict.fromkeys(extra) if not _phrase(v).search(question)]
         return f"{question} ({'; '.join(extra)})" if extra else question
 
-    def suggest(self, question: str, passage: str) -> list[str]:
-        """Question words missing from a near-miss passage: candidates for a new pair."""
-        from bot.core.text import content_words
-
-        have = content_words(passage)
-        return sorted(w for w in content_words(question) if w not in have and len(w) > 3)
-
 
 @dataclass(frozen=True)
 class CuratedAnswer:
