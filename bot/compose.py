@@ -49,49 +49,6 @@ def make_assistant(settings: Settings, build_if_missing: bool = True, embedder: 
     )
 
 
-def make_adapter(settings: Settings):
-    """CloudAdapter with Bot Framework authentication from the settings (none without app id).
-
-    Inbound authentication is the SDK's; replies take the lean path in bot.teams.fast_reply.
-    """
-    from botbuilder.core import TurnContext
-
-    from bot.teams.fast_reply import (
-        FastCloudAdapter,
-        ReplySender,
-        TokenSource,
-        authority_for,
-        copy_replies_shallowly,
-        keep_key_refresh_off_the_loop,
-    )
-    from bot.teams.fast_reply import authentication as make_authentication
-
-    keep_key_refresh_off_the_loop()
-    copy_replies_shallowly()
-    tokens = None
-    if not settings.anonymous and settings.app_password:
-        authority = authority_for(settings.app_type, settings.app_tenant_id, settings.login_url or None)
-        tokens = TokenSource(settings.app_id, settings.app_password, authority, "https://api.botframework.com")
-    adapter = FastCloudAdapter(
-        make_authentication(settings), ReplySender(tokens), require_service_url_claim=not settings.anonymous
-    )
-
-    async def on_error(context: TurnContext, error: Exception) -> None:
-        from bot.logs import correlation_id
-
-        correlation = correlation_id.get()
-        log.exception("turn failed correlation=%s", correlation, exc_info=error)
-        try:
-            await context.send_activity(
-                f"Sorry, something went wrong on my side. Please try again. (reference {correlation})"
-            )
-        except Exception:  # the channel itself may be unreachable; the log has the details
-            log.warning("could not tell the user about failure correlation=%s", correlation)
-
-    adapter.on_turn_error = on_error
-    return adapter
-
-
 def make_web_app(settings: Settings, embedder: Embedder | None = None):
     """The whole service: the app listens at once; /healthz turns 200 when the index is loaded."""
     import bot.teams.builtin  # noqa: F401  (registers the built-in commands)
@@ -105,6 +62,7 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None):
         ig_commands,  # noqa: F401  (refresh, index status)
         oversight,  # noqa: F401  (about, report)
     )
+    from bot.teams.adapter import make_adapter
     from bot.teams.handler import GovernanceBot
     from bot.web import CLEANUP_HOOKS, ServiceState, create_app
 
@@ -260,6 +218,7 @@ def make_transport(settings: Settings):
 
 def make_store(settings: Settings, engine=None):
     import bot.store.escalations as tables
+    import bot.store.offers  # noqa: F401  (its table is created with the others)
     from bot.store.db import create_all, make_engine
 
     engine = engine or make_engine(settings.database_url)
@@ -284,10 +243,14 @@ def make_sender(settings: Settings, store, on_delivered=None):
 
 def make_escalations(settings: Settings, adapter, state, engine=None):
     """The escalation flow (Teams side) and the outbox sender that tells it about deliveries."""
+    import datetime as dt
+
+    from bot.store.offers import OfferStore
     from bot.teams.escalation import EscalationFlow
 
     store = make_store(settings, engine)
-    flow = EscalationFlow(store, adapter, settings.app_id, settings.ig_mailbox)
+    offers = OfferStore(store.engine, dt.timedelta(hours=settings.escalation_offer_hours))
+    flow = EscalationFlow(store, offers, adapter, settings.app_id, settings.ig_mailbox)
     sender = make_sender(settings, store, on_delivered=flow.notify_delivered)
     flow.wake_sender = sender.wake
     state.probes.append(store.backlog)

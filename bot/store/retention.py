@@ -53,6 +53,9 @@ OUTBOX = ("escalation_outbox", "escalation_id")
 RULES: tuple[Rule, ...] = (
     Rule("conversation log", "turns", "created_at", "retention_log_days"),
     Rule("feedback", "feedback", "created_at", "retention_feedback_days"),
+    # Offered IG cards hold a redacted question and the roster's email address; a sent one's
+    # content lives on in its escalation, so offers go with the conversation log.
+    Rule("IG card offers", "escalation_offer", "created_at", "retention_log_days"),
     Rule(
         "escalations (delivered)",
         "escalation",

@@ -13,9 +13,9 @@ import uuid
 import pytest
 from aiohttp import ClientSession
 
-from bot.compose import make_adapter
 from bot.config import Settings
 from bot.core.models import Answer, Citation, Route
+from bot.teams.adapter import make_adapter
 from bot.teams.handler import GovernanceBot
 from bot.teams.render import answer_activity, wire_size
 from bot.web import ServiceState, create_app
