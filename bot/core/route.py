@@ -58,7 +58,7 @@ PERSONAL_TERMS = re.compile(
     r"records about|individual cases?|"
     r"health (?:data|records|information)|medical|diagnos[ie]s|safeguarding|social care|social work|"
     r"child protection|adoption|fostering|cctv|body[- ]?(?:cam|worn)|biometric|faces?|voices?|"
-    r"names? and addresses|addresses|dates? of birth|ni numbers?|nhs numbers?|"
+    r"names? and (?:home )?addresses|(?:home )?addresses|home address|dates? of birth|ni numbers?|nhs numbers?|"
     r"disciplinary|grievance|capability|complaints? from|referrals?|assessments?|care plans?|support plans?|ehcps?|"
     r"education,? health and care plans?|send support|meeting notes|interviews? with|"
     r"(?:older |disabled |vulnerable |homeless )?people(?: who| needing| reporting| at risk)|sickness|"
@@ -77,7 +77,10 @@ PERSONAL_TERMS = re.compile(
 WEAK_PERSONAL_TERMS = re.compile(
     r"\b(?:minutes (?:of|in|from|for)|photos? of|pictures? of|names?|the public|details of)\b", re.I
 )
-_PEOPLE_BEFORE = re.compile(r"\b(?:people'?s?|staff|residents?'?|their|real|users?'?|clients?'?|children'?s)\W+$", re.I)
+# ...or after someone's: "the requester's name", "people's names", "their names".
+_PEOPLE_BEFORE = re.compile(
+    r"(?:\b(?:people|staff|residents?|their|his|her|real|users?|clients?|children)|\w's|s')\W+$", re.I
+)
 _PEOPLE_SOON = re.compile(
     r"^\W*(?:\w+\W+){0,4}?(?:residents?|child(?:ren)?|famil(?:y|ies)|service users?|persons?|people|staff|"
     r"employees?|colleagues?|clients?|tenants?|pupils?|patients?|carers?|victims?|offenders?|named|individuals?|"

@@ -57,6 +57,7 @@ def test_weak_personal_terms_count_only_about_people(embedder):
         "Can Copilot draft the minutes of a case review about a family?": True,
         "Can I upload photos of service users to an AI image tool?": True,
         "Can I give ChatGPT the names of the people in my team to plan a rota?": True,
+        "Can Gemini draft a letter if I paste in the applicant's name and home address?": True,
         "Can I ask Copilot to summarise the published minutes of a Cabinet meeting?": False,
         "Can Copilot suggest alt text for photos of our new bridge on the website?": False,
         "Can I use Gemini to brainstorm names for our new recycling campaign?": False,
