@@ -45,7 +45,10 @@ def make_assistant(settings: Settings, build_if_missing: bool = True, embedder: 
     embedder = embedder or make_embedder(settings)
     privacy.warm_up()  # the name recogniser takes a second or two to load: not on the first question
     return Assistant(
-        snapshot, embedder, contacts=Contacts(ig_mailbox=settings.ig_mailbox), knowledge=[settings.knowledge_dir]
+        snapshot,
+        embedder,
+        contacts=Contacts(ig_mailbox=settings.ig_mailbox, ig_team=settings.ig_team),
+        knowledge=[settings.knowledge_dir],
     )
 
 
@@ -76,8 +79,14 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None):
 
     state.probes.append(lambda: {"embedding_batches": batcher.batches, "batched_questions": batcher.items})
 
+    placing: set[asyncio.Task] = set()
+    places: dict[str, object] = {}  # the Neighbourhood of the index being served
+
     def on_swap(assistant: Assistant) -> None:
         state.details.update(index=assistant.snapshot.build_id, chunks=len(assistant.snapshot.chunks))
+        task = asyncio.get_running_loop().create_task(place_suggestions(assistant))  # a new index: new places
+        placing.add(task)
+        task.add_done_callback(placing.discard)
 
     engine = make_engine(settings.database_url)
     turns = TurnWriter(TurnStore(engine))  # rows queued, written once a second (bot.store.turn_writer)
@@ -90,6 +99,7 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None):
         "assistant": lambda: holder.get("assistant"),
         "privacy_url": settings.privacy_url,
         "ig_mailbox": settings.ig_mailbox,
+        "ig_team": settings.ig_team,
     }
 
     def record_turn(activity, answer, latency_ms: float) -> None:
@@ -101,11 +111,29 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None):
             return await batcher.submit(text)
         return await asyncio.get_running_loop().run_in_executor(None, holder["assistant"].answer, text)
 
-    def topics() -> list[str]:
-        """Section headings of the loaded documents, offered as follow-up questions."""
-        assistant = holder.get("assistant")
-        chunks = assistant.snapshot.chunks if assistant else []
-        return list(dict.fromkeys(c.section for c in chunks if c.section))
+    async def place_suggestions(assistant: Assistant) -> None:
+        """Answer the documents' curated questions once per index, to offer them near their answers."""
+        from bot.core.load import curated_questions
+        from bot.core.suggest import Neighbourhood
+
+        loop = asyncio.get_running_loop()
+        snapshot = assistant.snapshot
+        try:
+            curated = await loop.run_in_executor(None, curated_questions, settings.knowledge_dir)
+            build = Neighbourhood.build
+            hood = await loop.run_in_executor(None, build, curated, snapshot.chunks, assistant.answer_many)
+        except Exception:  # suggestions are a nicety: answering must go on without them
+            log.exception("could not place the curated questions")
+            return
+        places["suggestions"] = hood
+        log.info("suggestions: %d of %d curated questions answered", len(hood.placed), len(curated))
+
+    def suggest(answer, asked):  # type: ignore[no-untyped-def]
+        hood = places.get("suggestions")
+        return hood.near(answer, asked) if hood is not None else []
+
+    def score(question: str, texts: list[str]):  # type: ignore[no-untyped-def]
+        return holder["assistant"].similarity(question, texts)
 
     async def startup() -> None:
         loop = asyncio.get_running_loop()
@@ -119,6 +147,7 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None):
         await loop.run_in_executor(None, assistant.answer, "Who wrote the policy for Jane Doe?")
         assistant.cache = AnswerCache(settings.answer_cache_size)
         holder["assistant"] = assistant
+        await place_suggestions(assistant)  # before ready: the first answer already has its suggestions
         state.details.update(index=assistant.snapshot.build_id, chunks=len(assistant.snapshot.chunks))
         state.ready = True
         log.info("ready: index %s, %d chunks", assistant.snapshot.build_id, len(assistant.snapshot.chunks))
@@ -159,7 +188,9 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None):
             services=services,
             ig_members=settings.ig_member_ids,
             feedback=FeedbackStore(engine),
-            topics=topics,
+            suggest=suggest,
+            score=score,
+            stale_after_months=settings.source_stale_months,
             memory_items=settings.conversation_memory_items,
             memory_minutes=settings.conversation_memory_minutes,
             escalations=flow,

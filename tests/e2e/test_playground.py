@@ -12,7 +12,7 @@ def test_the_playground_shows_the_welcome_a_cited_answer_and_an_escalation(page,
 
     expect.set_options(timeout=60_000)
     expect(page.get_by_text("automated assistant for Lancashire County Council").first).to_be_visible()
-    expect(page.get_by_role("button", name="Who do I contact about AI and personal data?")).to_be_visible()
+    expect(page.get_by_role("button", name="Contact about AI and data")).to_be_visible()
     shot(page, "welcome.png", tmp_path)
 
     ask(page, "When is the last employee conference session?")
