@@ -281,7 +281,7 @@ def make_escalations(settings: Settings, adapter, state, engine=None):
 
     store = make_store(settings, engine)
     offers = OfferStore(store.engine, dt.timedelta(hours=settings.escalation_offer_hours))
-    flow = EscalationFlow(store, offers, adapter, settings.app_id, settings.ig_mailbox)
+    flow = EscalationFlow(store, offers, adapter, settings.app_id, settings.ig_mailbox, team=settings.ig_team)
     sender = make_sender(settings, store, on_delivered=flow.notify_delivered)
     flow.wake_sender = sender.wake
     state.probes.append(store.backlog)

@@ -351,3 +351,25 @@ def _every_stored_value(db) -> str:  # type: ignore[no-untyped-def]
         return "\n".join(
             str(value) for table in tables for row in conn.execute(f'SELECT * FROM "{table}"') for value in row
         )
+
+
+async def test_an_answer_about_ai_offers_the_ig_form_behind_one_button(world, smtp):
+    """A policy lookup about AI is answered from the documents; "Ask the IG Team" opens the form."""
+    http, base, connector, _ = world
+    conv = f"a:{uuid.uuid4().hex}"
+    await _post(http, base, activity(connector.url, "Which policy covers generative AI?", conversation=conv))
+    answer = connector.answers(conv)[0]
+    assert answer["entities"][0]["citation"] and "for the Information Governance Team to decide" not in answer["text"]
+    button_card = _card(connector.messages(conv))
+    assert [a["title"] for a in button_card["actions"]] == ["Ask the IG Team"]
+    assert not [e for e in button_card["body"] if e["type"].startswith("Input.")]  # nothing to fill in yet
+
+    form = await _press(http, base, connector, conv, button_card, "Ask the IG Team")
+    assert form["type"] == "application/vnd.microsoft.card.adaptive"
+    fields = {e["id"]: e.get("value") for e in form["value"]["body"] if e["type"] == "Input.Text"}
+    assert "generative AI" in fields["question"] and fields["reply_to"] == ROSTER_EMAIL
+    before = len(smtp.handler.accepted)
+    sent = _replacement(await _press(http, base, connector, conv, form["value"], "Send to IG", {"purpose": "Drafting"}))
+    assert "Sent: IG-" in _card_text(sent)
+    msg = (await asyncio.to_thread(smtp.handler.wait_accepted, before + 1))[-1]
+    assert msg["Reply-To"] == ROSTER_EMAIL and "Drafting" in msg.get_payload(decode=True).decode()

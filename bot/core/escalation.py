@@ -1,6 +1,7 @@
 """The escalation policy as plain code: what the card asks, how it is prefilled, what a submit means.
 
-States: an escalate answer *offers* the card (the offer is stored on the server: who it was shown to,
+States: an escalate answer *offers* the card (an answer about AI offers it behind one button, "Ask
+the IG Team", for staff who want IG's view anyway) (the offer is stored on the server: who it was shown to,
 the redacted question, the passages shown, an expiry) -> the staff member *confirms* (escalation +
 outbox row stored together) or *cancels* -> the sender *delivers* it (or keeps retrying, then gives
 up as *failed*, retryable by an operator). A submit names its offer and nothing else is trusted:
@@ -31,7 +32,7 @@ REPLY_TO = "reply_to"
 REPLY_TO_LABEL = "Your email address (the IG Team replies to it)"
 MAX_FIELD_CHARS = 1000
 MAX_OFFER_ID_CHARS = 64
-SEND, CANCEL = "send_to_ig", "cancel_escalation"
+SEND, CANCEL, OPEN = "send_to_ig", "cancel_escalation", "open_ig_form"
 OFFER = "offer"  # the only data a card's buttons carry
 
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
@@ -78,6 +79,13 @@ class Cancelled:
 
 
 @dataclass(frozen=True)
+class Opened:
+    """ "Ask the IG Team" on an answer about AI: show the form for that offer."""
+
+    offer_id: str
+
+
+@dataclass(frozen=True)
 class Invalid:
     reason: str
 
@@ -90,15 +98,17 @@ def valid_email(text: str) -> bool:
     return len(text) <= 254 and bool(_EMAIL.match(text))
 
 
-def read_submission(verb: Any, data: Any) -> Submission | Cancelled | Invalid | None:
+def read_submission(verb: Any, data: Any) -> Submission | Cancelled | Opened | Invalid | None:
     """Interpret a card's button: its verb and data (inputs merged in). None when it is not ours."""
-    if verb not in (SEND, CANCEL) or not isinstance(data, dict):
+    if verb not in (SEND, CANCEL, OPEN) or not isinstance(data, dict):
         return None
     offer_id = data.get(OFFER)
     if not isinstance(offer_id, str) or not offer_id or len(offer_id) > MAX_OFFER_ID_CHARS:
         return Invalid("the form has no valid reference; please ask your question again")
     if verb == CANCEL:
         return Cancelled(offer_id)
+    if verb == OPEN:
+        return Opened(offer_id)
     fields: dict[str, str] = {}
     kinds: list[str] = []
     for name in FIELD_LABELS:

@@ -17,13 +17,14 @@ from typing import Any
 from botbuilder.core import BotAdapter, MessageFactory, TurnContext
 from botbuilder.schema import ConversationReference
 
-from bot.core.escalation import Cancelled, Invalid, Submission, draft_for, read_submission
+from bot.core.escalation import Cancelled, Invalid, Opened, Submission, draft_for, read_submission
 from bot.core.models import Answer
 from bot.store.escalations import Escalation, EscalationStore
 from bot.store.offers import CANCELLED, SENT, Offer, OfferStore
 from bot.teams.escalation_card import (
     card_activity,
     closed_card,
+    contact_card,
     invoke_card,
     invoke_message,
     offer_card,
@@ -33,13 +34,14 @@ from bot.teams.roster import email_of_sender
 
 log = logging.getLogger(__name__)
 
+# {team} is the configured team name (IG_TEAM).
 NOT_OFFERED = (
     "Sorry, I can't accept that form: it wasn't offered to you in this chat, so nothing was sent. "
-    "If you need the Information Governance Team's advice, please ask your question again."
+    "If you need the {team}'s advice, please ask your question again."
 )
 EXPIRED = "That form has expired, so nothing was sent. Please ask your question again for a new one."
-CANCELLED_TEXT = "Cancelled: nothing was sent to the Information Governance Team."
-NEED_ADDRESS = "Please give an email address the Information Governance Team can reply to."
+CANCELLED_TEXT = "Cancelled: nothing was sent to the {team}."
+NEED_ADDRESS = "Please give an email address the {team} can reply to."
 
 
 @dataclass(frozen=True)
@@ -64,16 +66,23 @@ class EscalationFlow:
         app_id: str,
         ig_mailbox: str,
         roster: Callable[[TurnContext], Awaitable[str]] = email_of_sender,
+        team: str = "Information Governance Team",
     ) -> None:
         self.store, self.offers, self.adapter = store, offers, adapter
-        self.app_id, self.ig_mailbox, self.roster = app_id, ig_mailbox, roster
+        self.app_id, self.ig_mailbox, self.roster, self.team = app_id, ig_mailbox, roster, team
         self.wake_sender = lambda: None  # set by the composition root
+
+    def _say(self, text: str) -> str:
+        return text.format(team=self.team)
 
     async def _run(self, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
         return await asyncio.get_running_loop().run_in_executor(None, lambda: fn(*args, **kwargs))
 
-    async def offer(self, turn: TurnContext, answer: Answer) -> None:
-        """After an escalate answer: store the offer, then show the card, prefilled where we can."""
+    async def offer(self, turn: TurnContext, answer: Answer, behind_a_button: bool = False) -> None:
+        """After an escalate answer: store the offer, then show the card, prefilled where we can.
+
+        `behind_a_button`: after an answer about AI, the same offer, shown as one "Ask the IG Team"
+        button that opens the form."""
         activity = turn.activity
         draft = draft_for(answer)
         email = await self.roster(turn)
@@ -86,8 +95,12 @@ class EscalationFlow:
             passages=draft.passages,
             roster_email=email,
         )
-        await turn.send_activity(card_activity(offer_card(offer.id, offer.fields, email)))
-        log.info("escalation offered roster_email=%s", bool(email))
+        if behind_a_button:
+            card = contact_card(offer.id, self.team)
+        else:
+            card = offer_card(offer.id, offer.fields, email, team=self.team)
+        await turn.send_activity(card_activity(card))
+        log.info("escalation offered roster_email=%s button=%s", bool(email), behind_a_button)
 
     async def on_action(self, turn: TurnContext) -> dict[str, Any]:
         """An `adaptiveCard/action` invoke: the body of its response (the replacement card, or a message)."""
@@ -102,7 +115,7 @@ class EscalationFlow:
         """A message carrying a card-like `value`: the same checks, answered in the chat."""
         value = turn.activity.value if isinstance(turn.activity.value, dict) else {}
         outcome = await self._handle(turn, value.get("verb", value.get("action")), value)
-        await turn.send_activity(MessageFactory.text(outcome.reply or NOT_OFFERED))
+        await turn.send_activity(MessageFactory.text(outcome.reply or self._say(NOT_OFFERED)))
 
     async def _handle(self, turn: TurnContext, verb: Any, data: Any) -> Outcome:
         result = await self._run(read_submission, verb, data)
@@ -118,34 +131,39 @@ class EscalationFlow:
         if offer is None or not offer.belongs_to(conversation, user or ""):
             # Forged, or replayed from another chat or person: nothing is stored or sent.
             log.warning("escalation action refused: no such offer for this conversation and person")
-            return Outcome(NOT_OFFERED)
+            return Outcome(self._say(NOT_OFFERED))
         if isinstance(result, Cancelled):
             return await self._cancel(offer)
+        if isinstance(result, Opened):
+            if not offer.live():
+                return await self._closed(offer)
+            return Outcome(card=offer_card(offer.id, offer.fields, offer.roster_email, team=self.team))
         return await self._send(turn, offer, result)
 
     async def _closed(self, offer: Offer) -> Outcome:
         """Why an offer can no longer be used: already sent, cancelled, or expired."""
         sent = await self._run(self.store.by_key, offer.id)
         if sent is not None:
-            already = f"This was already sent to the Information Governance Team as {sent.reference}."
-            return Outcome(already, sent_card(sent.reference, sent.fields, sent.user_email))
+            already = f"This was already sent to the {self.team} as {sent.reference}."
+            return Outcome(already, sent_card(sent.reference, sent.fields, sent.user_email, self.team))
         fresh = await self._run(self.offers.get, offer.id) or offer
         if fresh.outcome == CANCELLED:
-            return Outcome(CANCELLED_TEXT, closed_card("Cancelled", CANCELLED_TEXT))
+            return Outcome(self._say(CANCELLED_TEXT), closed_card("Cancelled", self._say(CANCELLED_TEXT)))
         return Outcome(EXPIRED, closed_card("Expired", EXPIRED))
 
     async def _cancel(self, offer: Offer) -> Outcome:
         if not await self._run(self.offers.use, offer.id, CANCELLED):
             return await self._closed(offer)
         log.info("escalation cancelled")
-        return Outcome(CANCELLED_TEXT, closed_card("Cancelled", CANCELLED_TEXT))
+        return Outcome(self._say(CANCELLED_TEXT), closed_card("Cancelled", self._say(CANCELLED_TEXT)))
 
     async def _send(self, turn: TurnContext, offer: Offer, sub: Submission) -> Outcome:
         if not offer.live():
             return await self._closed(offer)
         reply_to = sub.reply_to or offer.roster_email
         if not reply_to:  # never send an email nobody can answer: hand the form back
-            return Outcome(NEED_ADDRESS, offer_card(offer.id, sub.fields, "", problem=NEED_ADDRESS))
+            need = self._say(NEED_ADDRESS)
+            return Outcome(need, offer_card(offer.id, sub.fields, "", problem=need, team=self.team))
         user = turn.activity.from_property
         reference = TurnContext.get_conversation_reference(turn.activity).serialize()
         escalation, created = await self._run(
@@ -163,13 +181,13 @@ class EscalationFlow:
             return await self._closed(offer)
         note = " I removed personal data you typed into the form." if sub.redacted else ""
         text = (
-            f"Thank you. Your question is on its way to the Information Governance Team ({self.ig_mailbox}). "
+            f"Thank you. Your question is on its way to the {self.team} ({self.ig_mailbox}). "
             f"Your reference is {escalation.reference}. They will reply to {reply_to}.{note} "
             "I'll tell you here when it has been delivered."
         )
         log.info("escalation %s queued", escalation.reference)
         self.wake_sender()
-        return Outcome(text, sent_card(escalation.reference, sub.fields, reply_to))
+        return Outcome(text, sent_card(escalation.reference, sub.fields, reply_to, self.team))
 
     async def notify_delivered(self, e: Escalation) -> None:
         """Proactive message in the conversation the escalation came from."""
@@ -179,7 +197,7 @@ class EscalationFlow:
 
         async def tell(turn: TurnContext) -> None:
             await turn.send_activity(
-                f"Your question {e.reference} has been delivered to the Information Governance Team. "
+                f"Your question {e.reference} has been delivered to the {self.team}. "
                 f"They will reply to you at {e.user_email}."
             )
 

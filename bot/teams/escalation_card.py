@@ -12,7 +12,7 @@ from typing import Any
 
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 
-from bot.core.escalation import CANCEL, FIELD_LABELS, OFFER, REPLY_TO, REPLY_TO_LABEL, SEND
+from bot.core.escalation import CANCEL, FIELD_LABELS, OFFER, OPEN, REPLY_TO, REPLY_TO_LABEL, SEND
 from bot.teams.render import safe_text
 
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -56,14 +56,19 @@ def _input(name: str, label: str, value: str, required: bool, error: str | None 
     return element
 
 
-def offer_card(offer_id: str, fields: dict[str, str], reply_to: str, problem: str = "") -> dict[str, Any]:
+TEAM = "Information Governance Team"  # IG_TEAM's default; the flow passes the configured name
+
+
+def offer_card(
+    offer_id: str, fields: dict[str, str], reply_to: str, problem: str = "", team: str = TEAM
+) -> dict[str, Any]:
     """Card JSON mirroring the Personal Data Sharing e-form; nothing is sent until "Send to IG".
 
     `reply_to` is prefilled from the Teams roster when it answered; otherwise the staff member types it.
     `problem` (e.g. a mistyped address) is shown above the form when the card is handed back to fix.
     """
     body: list[dict[str, Any]] = [
-        {"type": "TextBlock", "text": "Ask the Information Governance Team", "weight": "Bolder", "size": "Medium"},
+        {"type": "TextBlock", "text": f"Ask the {team}", "weight": "Bolder", "size": "Medium"},
         {
             "type": "TextBlock",
             "wrap": True,
@@ -98,7 +103,15 @@ def offer_card(offer_id: str, fields: dict[str, str], reply_to: str, problem: st
     )
 
 
-def sent_card(reference: str, fields: dict[str, str], reply_to: str) -> dict[str, Any]:
+def contact_card(offer_id: str, team: str) -> dict[str, Any]:
+    """One button under an answer about AI: the form, for staff who want the IG Team's view."""
+    return _card(
+        [{"type": "TextBlock", "wrap": True, "text": f"Want the {team}'s view on your own case?"}],
+        [{"type": "Action.Execute", "title": "Ask the IG Team", "verb": OPEN, "data": {OFFER: offer_id}}],
+    )
+
+
+def sent_card(reference: str, fields: dict[str, str], reply_to: str, team: str = TEAM) -> dict[str, Any]:
     """Read-only: what was sent, and where the reply will come. No inputs, no buttons."""
     # FactSet values are Markdown in Teams: what the staff member typed is shown as text, never as markup.
     facts = [
@@ -112,7 +125,7 @@ def sent_card(reference: str, fields: dict[str, str], reply_to: str) -> dict[str
             {
                 "type": "TextBlock",
                 "wrap": True,
-                "text": "Sent to the Information Governance Team. Quote this reference if you contact them.",
+                "text": f"Sent to the {team}. Quote this reference if you contact them.",
             },
             {"type": "FactSet", "facts": facts},
         ]

@@ -18,6 +18,7 @@ from bot.core.attribution import STALE_MONTHS, attribute
 from bot.core.follow_up import focus, nothing_new, point_back
 from bot.core.models import Answer, Route
 from bot.core.privacy import redact
+from bot.core.route import rule_terms
 from bot.core.suggest import Suggestion, button_title
 from bot.core.text import clean
 from bot.store.feedback import Feedback, FeedbackStore
@@ -128,6 +129,9 @@ class GovernanceBot(ActivityHandler):
         sent = await turn_context.send_activity(answer_activity(shown))
         if answer.route is Route.ESCALATE and self._escalations is not None:
             await self._escalations.offer(turn_context, answer)
+        elif answer.route is Route.ANSWER and self._escalations is not None and rule_terms(answer.question)[0]:
+            # A policy lookup about AI is the documents' to answer; IG is one click away all the same.
+            await self._escalations.offer(turn_context, answer, behind_a_button=True)
         if scope in (None, "personal") and self._suggest is not None:
             asked_before = tuple(q for q in (asked, before.question if before else "") if q)
             suggestions = suggestions_for(answer, self._suggest, asked_before)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from contextlib import asynccontextmanager
 
 from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.core.cloud_adapter_base import CloudAdapterBase
@@ -20,16 +21,24 @@ log = logging.getLogger(__name__)
 LOOKUP_SECONDS = 5.0
 
 
+@asynccontextmanager
 async def connector_client(turn: TurnContext):  # type: ignore[no-untyped-def]
-    """The turn's ConnectorClient, created on first use and kept on the turn."""
-    client = turn.turn_state.get(BotAdapter.BOT_CONNECTOR_CLIENT_KEY)
-    if client is None:
-        factory = turn.turn_state.get(CloudAdapterBase.CONNECTOR_FACTORY_KEY)
-        if factory is None:
-            raise LookupError("the turn has no connector factory")
-        client = await factory.create(turn.activity.service_url, turn.turn_state.get(BotAdapter.BOT_OAUTH_SCOPE_KEY))
-        turn.turn_state[BotAdapter.BOT_CONNECTOR_CLIENT_KEY] = client
-    return client
+    """The turn's ConnectorClient for the length of the block: built from the turn's connector
+    factory when the turn has none, and then closed (with its HTTP session) at the end."""
+    key = BotAdapter.BOT_CONNECTOR_CLIENT_KEY
+    if turn.turn_state.get(key) is not None:
+        yield turn.turn_state[key]
+        return
+    factory = turn.turn_state.get(CloudAdapterBase.CONNECTOR_FACTORY_KEY)
+    if factory is None:
+        raise LookupError("the turn has no connector factory")
+    client = await factory.create(turn.activity.service_url, turn.turn_state.get(BotAdapter.BOT_OAUTH_SCOPE_KEY))
+    turn.turn_state[key] = client  # where TeamsInfo looks for it
+    try:
+        async with client:
+            yield client
+    finally:
+        turn.turn_state[key] = None
 
 
 async def email_of_sender(turn: TurnContext, timeout: float = LOOKUP_SECONDS) -> str:
@@ -41,8 +50,8 @@ async def email_of_sender(turn: TurnContext, timeout: float = LOOKUP_SECONDS) ->
     if activity.channel_id != "msteams" or not activity.from_property or not activity.from_property.id:
         return ""
     try:
-        await connector_client(turn)
-        member = await asyncio.wait_for(TeamsInfo.get_member(turn, activity.from_property.id), timeout)
+        async with connector_client(turn):
+            member = await asyncio.wait_for(TeamsInfo.get_member(turn, activity.from_property.id), timeout)
     except Exception as exc:  # the roster is a convenience: the card then asks for the address
         log.warning("roster lookup failed: %s", type(exc).__name__)
         return ""
