@@ -1,4 +1,4 @@
-"""Service entry point (contract 4): `python app.py`, configured by environment variables."""
+"""Service entry point: `python app.py` (or `make run`), configured by environment variables (bot/config.py)."""
 
 from __future__ import annotations
 

@@ -43,7 +43,7 @@ def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 300
     index_dir = Path(sys.argv[2]) if len(sys.argv) > 2 else Path(tempfile.mkdtemp())
     questions = unique_questions(n)
-    # The ceiling as the issue and ../shared/tools/load_ratio.py define it: sentence-transformers.
+    # The ceiling the throughput target is measured against: batched sentence-transformers.
     reference = rates(MiniLMEmbedder(), questions)
     embedder = make_embedder()  # what the service uses (ONNX Runtime unless unavailable)
     service = rates(embedder, questions)

@@ -1,4 +1,4 @@
-"""Score answers the way ../shared/eval/README.md describes, for the project's own tests."""
+"""Score answers as bot.core.evaluate does (route, facts, citations, leaks), for the project's own tests."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Measure answer quality on labelled cases, for hybrid, dense-only and keyword-only retrieval.
 
-Cases follow ../shared/eval/README.md: {"question", "route", "facts", "cite", "forbid"}, plus an
+Cases are JSON lines (tests/eval_cases/): {"question", "route", "facts", "cite", "forbid"}, plus an
 optional "doc" (the file that holds the answer) for recall@k. Scores are what a reader notices:
 was the question routed right, are the facts in the answer, is the right passage cited, did a
 forbidden (outdated or wrong) string leak, and did retrieval find the right document at all.
@@ -79,7 +79,7 @@ def route_ok(want: str, got: str) -> bool:
 
 
 def score_answer(case: dict[str, Any], out: dict[str, Any], score: Score) -> None:
-    """Add one answer (contract 3 JSON shape) to the counts."""
+    """Add one answer (the `ask --json` shape) to the counts."""
     score.cases += 1
     want, got = case["route"], out["route"]
     ok = route_ok(want, got)

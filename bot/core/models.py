@@ -97,7 +97,7 @@ class Citation:
     date: str | None = None  # the document's date (ISO), so a reader can tell how current it is
 
 
-CONTRACT_CITATION = ("position", "title", "source", "url", "quote")  # contract 3's fields, in order
+CONTRACT_CITATION = ("position", "title", "source", "url", "quote")  # `ask --json`'s citation fields, in order
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ class Answer:
     question: str = ""  # the question as answered, personal data removed (prefills an escalation)
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON shape of contract 3 (`bot ask --json`)."""
+        """The JSON shape of `python -m bot ask --json`, which other tools read: keep it stable."""
         return {
             "route": self.route.value,
             "text": self.text,

@@ -15,7 +15,7 @@ from bot.core.suggest import Suggestion, button_title
 from bot.core.text import shorten
 from bot.teams.wire import to_wire
 
-# Teams limits for citation appearance fields (see design.md).
+# Teams limits for citation appearance fields (longer values are cut by the client or refused).
 NAME_CHARS = 80
 ABSTRACT_CHARS = 160
 KEYWORD_CHARS = 28
