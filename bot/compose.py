@@ -90,11 +90,14 @@ def make_adapter(settings: Settings):
     return adapter
 
 
-def make_web_app(settings: Settings, embedder: Embedder | None = None):
-    """The whole service: the app listens at once; /healthz turns 200 when the index is loaded."""
+def make_web_app(settings: Settings, embedder: Embedder | None = None, engine=None):
+    """The whole service: the app listens at once; /healthz turns 200 when the index is loaded.
+
+    `engine` is the database app.py opened (and upgraded); without one it is opened here.
+    """
     import bot.teams.builtin  # noqa: F401  (registers the built-in commands)
     from bot.reload import IndexService
-    from bot.store.db import make_engine
+    from bot.store.db import open_database
     from bot.store.feedback import FeedbackStore
     from bot.store.retention import DailyPurge, days_from
     from bot.store.turn_writer import TurnWriter
@@ -119,7 +122,7 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None):
     def on_swap(assistant: Assistant) -> None:
         state.details.update(index=assistant.snapshot.build_id, chunks=len(assistant.snapshot.chunks))
 
-    engine = make_engine(settings.database_url)
+    engine = engine or open_database(settings.database_url)
     turns = TurnWriter(TurnStore(engine))  # rows queued, written once a second (bot.store.turn_writer)
     state.probes.append(lambda: {"conversation_log_dropped": turns.dropped})  # rows lost to a stuck database
     purger = DailyPurge(engine, days_from(settings))
@@ -258,11 +261,10 @@ def make_transport(settings: Settings):
 
 def make_store(settings: Settings, engine=None):
     import bot.store.escalations as tables
-    from bot.store.db import create_all, make_engine
+    from bot.store.db import open_database
 
-    engine = engine or make_engine(settings.database_url)
-    create_all(engine)
-    return tables.EscalationStore(engine)
+    engine = engine or open_database(settings.database_url)
+    return tables.EscalationStore(engine, lease_seconds=settings.outbox_lease_seconds)
 
 
 def make_sender(settings: Settings, store, on_delivered=None):

@@ -77,6 +77,12 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = Field(
         30.0, gt=0, validation_alias=AliasChoices("OUTBOX_POLL_SECONDS", "outbox_poll_seconds")
     )
+    outbox_lease_seconds: float = Field(
+        300.0,
+        gt=0,
+        validation_alias=AliasChoices("OUTBOX_LEASE_SECONDS", "outbox_lease_seconds"),
+        description="How long a sender's claim on an email holds; after a crash the email is resent once it lapses.",
+    )
     hnsw_above: int = Field(
         20_000,
         ge=0,

@@ -46,7 +46,10 @@ def make_engine(url: str) -> Engine:
     """An engine for `url`; SQLite files get WAL (readers never block the writer) and a busy timeout."""
     parsed = _url(url)
     if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseError(f"cannot create the folder for {parsed.database}: {_one_line(exc)}") from None
     kwargs: dict = {}
     if parsed.drivername.startswith("postgresql"):
         # replicas outlive database restarts and failovers: test a pooled connection before use
@@ -86,7 +89,11 @@ def open_database(url: str) -> Engine:
 
     engine = make_engine(url)
     check_connection(engine)
-    upgrade(engine)
+    try:
+        upgrade(engine)
+    except (SQLAlchemyError, OSError) as exc:  # e.g. no right to create tables, a read-only file
+        cause = getattr(exc, "orig", None) or exc
+        raise DatabaseError(f"cannot upgrade the schema at {safe_url(engine.url)}: {_one_line(cause)}") from None
     return engine
 
 
