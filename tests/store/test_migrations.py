@@ -62,9 +62,7 @@ def test_a_database_from_before_migrations_is_upgraded_with_its_rows(database_ur
                 confidence=0.7, sources="[]", redacted="", latency_ms=40,
             )
         )  # fmt: skip
-        conn.execute(
-            insert(old["feedback"]).values(created_at=NOW, reply_id="r1", reaction="like", comment="useful")
-        )
+        conn.execute(insert(old["feedback"]).values(created_at=NOW, reply_id="r1", reaction="like", comment="useful"))
         conn.execute(
             insert(old["escalation"]).values(
                 id=1, reference="IG-2026-000001", idempotency_key="k1", created_at=NOW, user_name="Test User",
@@ -98,7 +96,7 @@ def test_a_schema_from_a_newer_release_is_refused(database_url: str):
     engine = open_database(database_url)
     with engine.begin() as conn:
         conn.execute(text("UPDATE alembic_version SET version_num = '9999_from_the_future'"))
-    with pytest.raises(DatabaseError, match="9999_from_the_future.*does not know"):
+    with pytest.raises(DatabaseError, match=r"9999_from_the_future.*does not know"):
         open_database(database_url)
     with engine.connect() as conn:  # refused, not "fixed": the newer release's schema is left alone
         assert conn.execute(select(text("version_num")).select_from(text("alembic_version"))).scalar() == (
