@@ -15,6 +15,7 @@ from bot.compose import make_web_app
 from bot.config import Settings
 from tests.conftest import DATA, KNOWLEDGE
 from tests.connector import Connector, activity, serve, wait_ready
+from tests.databases import BACKENDS, new_postgres_database
 from tests.mail.smtp_server import SmtpServer
 
 QUESTION = "Can I use Copilot to summarise case notes about children in care?"
@@ -27,16 +28,21 @@ def smtp():
     server.stop()
 
 
-@pytest.fixture(scope="module")
-async def world(bulletin_index, embedder, smtp, tmp_path_factory):
+@pytest.fixture(scope="module", params=BACKENDS)
+async def world(request, bulletin_index, embedder, smtp, tmp_path_factory):
+    """The service on SQLite, then on PostgreSQL; `db` is the SQLite file, or the PostgreSQL URL."""
     connector = await Connector().start()
+    smtp.handler.accepted.clear(), smtp.handler.attempts.clear()  # each backend counts its own emails
     db = tmp_path_factory.mktemp("db") / "bot.sqlite3"
+    url = f"sqlite:///{db}"
+    if request.param == "postgresql":
+        db = url = new_postgres_database(request.getfixturevalue("postgres_server"))
     settings = Settings(
         knowledge_dir=KNOWLEDGE,
         index_dir=bulletin_index,
         app_id="",
         app_password="",
-        database_url=f"sqlite:///{db}",
+        database_url=url,
         smtp_host="127.0.0.1",
         smtp_port=smtp.port,
         smtp_starttls=False,
@@ -133,7 +139,7 @@ async def test_cancel_sends_and_stores_nothing(world, smtp):
     assert "nothing was sent" in reply[0]["text"]
     key = card["actions"][0]["data"]["key"]
     await asyncio.sleep(0.5)
-    assert len(smtp.handler.attempts) == before and key.encode() not in db.read_bytes()
+    assert len(smtp.handler.attempts) == before and key not in _every_stored_value(db)
 
 
 async def test_a_foreign_card_value_gets_a_clear_answer(world):
@@ -187,7 +193,8 @@ async def test_personal_data_never_reaches_logs_database_index_or_email(world, s
     await asyncio.sleep(1.5)  # the conversation log is written once a second
     rows_text = _every_stored_value(db)
     assert "[name]" in rows_text  # the questions were stored, redacted: the scan below reads real rows
-    stored = db.read_bytes() + b"".join(p.read_bytes() for p in db.parent.glob("*.sqlite3-*"))
+    # an SQLite file's raw bytes too (free pages, the WAL); PostgreSQL is read through its rows
+    stored = db.read_bytes() + b"".join(p.read_bytes() for p in db.parent.glob("*.sqlite3-*")) if _file(db) else b""
     index = b"".join(p.read_bytes() for p in bulletin_index.rglob("*") if p.is_file())
     index_text = "\n".join(p.read_text() for p in bulletin_index.rglob("*.json*") if p.is_file())
     leaks = []
@@ -206,12 +213,20 @@ async def test_personal_data_never_reaches_logs_database_index_or_email(world, s
     assert leaks == []
 
 
-def _every_stored_value(db) -> str:  # type: ignore[no-untyped-def]
-    """Every value of every table in the service's database, as text."""
-    import sqlite3
+def _file(db) -> bool:  # type: ignore[no-untyped-def]
+    return not isinstance(db, str)
 
-    with sqlite3.connect(db) as conn:
-        tables = [name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+
+def _every_stored_value(db) -> str:  # type: ignore[no-untyped-def]
+    """Every value of every table in the service's database (an SQLite file or a PostgreSQL URL), as text."""
+    from sqlalchemy import MetaData, select
+
+    from bot.store.db import make_engine
+
+    engine = make_engine(f"sqlite:///{db}" if _file(db) else db)
+    tables = MetaData()
+    tables.reflect(engine)
+    with engine.connect() as conn:
         return "\n".join(
-            str(value) for table in tables for row in conn.execute(f'SELECT * FROM "{table}"') for value in row
+            str(value) for table in tables.sorted_tables for row in conn.execute(select(table)) for value in row
         )
