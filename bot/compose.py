@@ -97,6 +97,7 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None, engine=No
     """
     import bot.teams.builtin  # noqa: F401  (registers the built-in commands)
     from bot.reload import IndexService
+    from bot.store.conversation_state import FOLLOW_UP, REPLY, SharedContext
     from bot.store.db import open_database
     from bot.store.feedback import FeedbackStore
     from bot.store.retention import DailyPurge, days_from
@@ -126,6 +127,17 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None, engine=No
     turns = TurnWriter(TurnStore(engine))  # rows queued, written once a second (bot.store.turn_writer)
     state.probes.append(lambda: {"conversation_log_dropped": turns.dropped})  # rows lost to a stuck database
     purger = DailyPurge(engine, days_from(settings))
+    # Follow-up and feedback context in the database, so any replica can continue a conversation.
+    memory = SharedContext(
+        engine,
+        FOLLOW_UP,
+        settings.conversation_memory_items,
+        settings.conversation_memory_minutes * 60,
+        hash_keys=True,  # the key holds Teams conversation and user ids
+    )
+    recent = SharedContext(
+        engine, REPLY, settings.conversation_memory_items, 24 * 3600, encode=_record_json, decode=_record_from_json
+    )
     services: dict[str, object] = {
         "state": state,
         "db": engine,
@@ -180,9 +192,9 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None, engine=No
     flow, sender = make_escalations(settings, adapter, state, engine)
 
     async def startup_all() -> None:
-        # Background loops (outbox sender, conversation-log writer): asked to stop at shutdown,
+        # Background loops (outbox sender, conversation-log and conversation-state writers): asked to stop at shutdown,
         # given ten seconds to finish what they hold, then cancelled.
-        for worker in (sender, turns):
+        for worker in (sender, turns, memory, recent):
             task = asyncio.create_task(worker.run())
 
             async def stop(worker=worker, task=task) -> None:  # type: ignore[no-untyped-def]
@@ -208,6 +220,8 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None, engine=No
             escalations=flow,
             on_answered=record_turn,
             typing_delay=settings.typing_delay_ms / 1000,
+            memory=memory,
+            recent=recent,
         ),
         state,
         startup=startup_all,
@@ -229,6 +243,16 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None, engine=No
     app.on_cleanup.append(close)
     app[PURGE] = purger
     return app
+
+
+def _record_json(record) -> dict:  # type: ignore[no-untyped-def]
+    return {"question": record.question, "answer": record.answer, "route": record.route, "cited": record.citations}
+
+
+def _record_from_json(data: dict):  # type: ignore[no-untyped-def]
+    from bot.teams.conversation import AnswerRecord
+
+    return AnswerRecord(data["question"], data["answer"], data["route"], tuple(data["cited"]))
 
 
 def make_transport(settings: Settings):

@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Column, Engine, Table, delete, select
 
+from bot.store.conversation_state import conversation_state
 from bot.store.escalations import DELIVERED as DELIVERED_STATUS
 from bot.store.escalations import escalations, outbox
 from bot.store.feedback import feedback
@@ -56,6 +57,8 @@ class Rule:
 DELIVERED = (DELIVERED_STATUS,)
 RULES: tuple[Rule, ...] = (
     Rule("conversation log", turns, turns.c.created_at, "retention_log_days"),
+    # follow-up and feedback context (redacted questions and answers); the stores expire it far sooner
+    Rule("conversation context", conversation_state, conversation_state.c.updated_at, "retention_log_days"),
     Rule("feedback", feedback, feedback.c.created_at, "retention_feedback_days"),
     Rule(
         "escalations (delivered)",

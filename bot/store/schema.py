@@ -10,6 +10,7 @@ from sqlalchemy import MetaData
 
 
 def load_tables() -> MetaData:
+    import bot.store.conversation_state
     import bot.store.escalations
     import bot.store.feedback
     import bot.store.turns  # noqa: F401  (each import registers its tables)

@@ -16,6 +16,7 @@ from botbuilder.schema import Activity, ChannelAccount
 from bot.core.models import Answer, Route
 from bot.core.privacy import redact
 from bot.core.text import clean
+from bot.store.conversation_state import SharedContext
 from bot.store.feedback import Feedback, FeedbackStore
 from bot.teams import commands
 from bot.teams.conversation import (
@@ -60,6 +61,8 @@ class GovernanceBot(ActivityHandler):
         escalations: EscalationFlow | None = None,
         on_answered: Callable[[Activity, Answer, float], None] | None = None,
         typing_delay: float = 1.0,
+        memory: Bounded[str, str] | SharedContext[str] | None = None,
+        recent: Bounded[str, AnswerRecord] | SharedContext[AnswerRecord] | None = None,
     ) -> None:
         self._answer = answer
         self._typing_delay = typing_delay  # show "typing" only when there is something to wait for
@@ -70,8 +73,9 @@ class GovernanceBot(ActivityHandler):
         self._feedback = feedback
         self._topics = topics
         # Only redacted text is ever kept, and only for a while: see bot.teams.conversation.
-        self._memory: Bounded[str, str] = Bounded(memory_items, memory_minutes * 60)
-        self._recent: Bounded[str, AnswerRecord] = Bounded(memory_items, 24 * 3600)
+        # The service passes maps in the database (bot.store.conversation_state), shared by replicas.
+        self._memory = memory if memory is not None else Bounded(memory_items, memory_minutes * 60)
+        self._recent = recent if recent is not None else Bounded(memory_items, 24 * 3600)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         started = time.perf_counter()
@@ -91,8 +95,10 @@ class GovernanceBot(ActivityHandler):
             await self._run_command(command, turn_context)
             return
         key = _memory_key(activity)
-        previous = self._memory.get(key)
-        follow_up = bool(previous) and is_follow_up(clean(text))
+        # Only a question shaped like a follow-up looks up the one before (a database read, off the loop).
+        shaped = is_follow_up(clean(text))
+        previous = await asyncio.get_running_loop().run_in_executor(None, self._memory.get, key) if shaped else None
+        follow_up = bool(previous)
         pending = asyncio.ensure_future(self._ask(with_context(previous, text) if follow_up else text))
         done, _ = await asyncio.wait({pending}, timeout=self._typing_delay)
         if not done:
@@ -151,7 +157,7 @@ class GovernanceBot(ActivityHandler):
             return InvokeResponse(
                 status=int(HTTPStatus.BAD_REQUEST), body={"error": "expected feedback with a like or dislike reaction"}
             )
-        record = self._recent.get(activity.reply_to_id or "")
+        record = await asyncio.get_running_loop().run_in_executor(None, self._recent.get, activity.reply_to_id or "")
         comment = _redacted(_feedback_text(action.get("feedback")))
         if self._feedback is not None:
             loop = asyncio.get_running_loop()
