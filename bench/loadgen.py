@@ -211,11 +211,16 @@ class Server:
         }
         self.proc: subprocess.Popen | None = None
         self.cold_start = 0.0
+        self.root = ROOT  # the source tree app.py runs from (bench.shared_state compares two)
 
     async def start(self, http: ClientSession) -> Server:
         t0 = time.perf_counter()
         self.proc = subprocess.Popen(
-            [sys.executable, "app.py"], cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            [sys.executable, "app.py"],
+            cwd=self.root,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         for _ in range(2400):
             try:

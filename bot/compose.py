@@ -226,6 +226,8 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None, engine=No
         state,
         startup=startup_all,
         max_body_bytes=settings.max_body_bytes,
+        # only with an app id: anonymous local mode has no tenant to check
+        allowed_tenants=frozenset() if settings.anonymous else settings.allowed_tenants,
     )
 
     async def start_purge(_app) -> None:

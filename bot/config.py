@@ -37,6 +37,11 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("IG_MEMBERS", "ig_members"),
         description="Comma-separated Entra (AAD) object ids of IG team members, who may run IG commands.",
     )
+    allowed_tenant_ids: str = Field(
+        "",
+        validation_alias=AliasChoices("ALLOWED_TENANT_IDS", "allowed_tenant_ids"),
+        description="Comma-separated Entra tenant ids served; with an app id, other tenants get 403.",
+    )
     conversation_memory_items: int = Field(
         10_000,
         ge=0,
@@ -136,6 +141,10 @@ class Settings(BaseSettings):
     @property
     def ig_member_ids(self) -> frozenset[str]:
         return frozenset(x.strip().lower() for x in self.ig_members.split(",") if x.strip())
+
+    @property
+    def allowed_tenants(self) -> frozenset[str]:
+        return frozenset(x.strip().lower() for x in self.allowed_tenant_ids.split(",") if x.strip())
 
     @property
     def anonymous(self) -> bool:
