@@ -310,10 +310,14 @@ def make_sender(settings: Settings, store, on_delivered=None):
 
 def make_escalations(settings: Settings, adapter, state, engine=None):
     """The escalation flow (Teams side) and the outbox sender that tells it about deliveries."""
+    import datetime as dt
+
+    from bot.store.offers import OfferStore
     from bot.teams.escalation import EscalationFlow
 
     store = make_store(settings, engine)
-    flow = EscalationFlow(store, adapter, settings.app_id, settings.ig_mailbox)
+    offers = OfferStore(store.engine, dt.timedelta(hours=settings.escalation_offer_hours))
+    flow = EscalationFlow(store, offers, adapter, settings.app_id, settings.ig_mailbox)
     sender = make_sender(settings, store, on_delivered=flow.notify_delivered)
     flow.wake_sender = sender.wake
     state.probes.append(store.backlog)

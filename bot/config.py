@@ -54,6 +54,12 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("CONVERSATION_MEMORY_MINUTES", "conversation_memory_minutes"),
         description="How long a follow-up can refer back to the previous question.",
     )
+    escalation_offer_hours: float = Field(
+        24.0,
+        gt=0,
+        validation_alias=AliasChoices("ESCALATION_OFFER_HOURS", "escalation_offer_hours"),
+        description="How long the IG hand-off card can be sent after it is offered; then it asks for a new one.",
+    )
     # Escalation email (issue 3). No SMTP_HOST and no GRAPH_*: .eml files in MAIL_DIR.
     smtp_host: str = Field("", validation_alias=AliasChoices("SMTP_HOST", "smtp_host"))
     smtp_port: int = Field(587, ge=1, le=65535, validation_alias=AliasChoices("SMTP_PORT", "smtp_port"))

@@ -22,6 +22,9 @@ class Connector:
         self._arrived = asyncio.Condition()
         self.url = ""
         self._runner: web.AppRunner | None = None
+        # The roster, as Teams serves it: GET /v3/conversations/{id}/members/{member id}.
+        self.members: dict[str, dict[str, Any]] = {}
+        self.member_lookups: list[str] = []
 
     async def _record(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -34,8 +37,19 @@ class Connector:
             self._arrived.notify_all()
         return web.json_response({"id": sent_id})
 
+    async def _member(self, request: web.Request) -> web.Response:
+        """A ChannelAccount in the Bot Framework wire format, or Teams' 404 error body."""
+        member_id = request.match_info["member"]
+        self.member_lookups.append(member_id)
+        member = self.members.get(member_id)
+        if member is None:
+            error = {"error": {"code": "MemberNotFoundInConversation", "message": "The member was not found"}}
+            return web.json_response(error, status=404)
+        return web.json_response(member)
+
     async def start(self) -> Connector:
         app = web.Application()
+        app.router.add_get("/v3/conversations/{conversation}/members/{member}", self._member)
         app.router.add_post("/v3/conversations/{conversation}/activities/{reply_to}", self._record)
         app.router.add_post("/v3/conversations/{conversation}/activities", self._record)
         self._runner, base = await serve(app)

@@ -7,6 +7,7 @@ import json
 import logging
 import re
 import uuid
+from datetime import datetime
 
 import pytest
 from aiohttp import ClientSession
@@ -33,6 +34,15 @@ async def world(request, bulletin_index, embedder, smtp, tmp_path_factory):
     """The service on SQLite, then on PostgreSQL; `db` is the SQLite file, or the PostgreSQL URL."""
     connector = await Connector().start()
     smtp.handler.accepted.clear(), smtp.handler.attempts.clear()  # each backend counts its own emails
+    connector.members["29:user-1"] = {
+        "id": "29:user-1",
+        "name": "Test User",
+        "aadObjectId": "00000000-0000-0000-0000-000000000001",
+        "email": ROSTER_EMAIL,
+        "userPrincipalName": ROSTER_EMAIL,
+        "tenantId": "tenant-1",
+        "userRole": "user",
+    }
     db = tmp_path_factory.mktemp("db") / "bot.sqlite3"
     url = f"sqlite:///{db}"
     if request.param == "postgresql":
@@ -56,6 +66,9 @@ async def world(request, bulletin_index, embedder, smtp, tmp_path_factory):
     await connector.stop()
 
 
+ROSTER_EMAIL = "test.user@lancashire.gov.uk"
+
+
 async def _post(http, base, body):
     async with http.post(f"{base}/api/messages", json=body) as r:
         assert r.status in (200, 201), await r.text()
@@ -69,14 +82,43 @@ def _card(messages):
     return None
 
 
-def _submit_value(card: dict, action: str, edits: dict | None = None) -> dict:
-    """What Teams posts for an Action.Submit: the action's data merged with the inputs' values."""
-    button = next(a for a in card["actions"] if a["title"] == action)
-    value = dict(button["data"])
+def _data(card: dict, title: str, edits: dict | None = None) -> tuple[str, dict]:
+    """What Teams puts in an Action.Execute invoke: the verb, and the data with the inputs merged in."""
+    button = next(a for a in card["actions"] if a["title"] == title)
+    data = dict(button["data"])
     if button.get("associatedInputs") != "none":
-        value.update({e["id"]: e.get("value", "") for e in card["body"] if e["type"] == "Input.Text"})
-        value.update(edits or {})
-    return value
+        data.update({e["id"]: e.get("value", "") for e in card["body"] if e["type"] == "Input.Text"})
+        data.update(edits or {})
+    return button["verb"], data
+
+
+def _invoke_activity(connector, conv: str, verb: str, data: dict, **extra) -> dict:
+    body = activity(connector.url, None, conversation=conv, **extra)
+    body.update(
+        type="invoke",
+        name="adaptiveCard/action",
+        value={"action": {"type": "Action.Execute", "verb": verb, "data": data}, "trigger": "manual"},
+    )
+    return body
+
+
+async def _press(http, base, connector, conv: str, card: dict, title: str, edits: dict | None = None, **extra):
+    """Click a card button as Teams does: an invoke whose response body replaces the card."""
+    verb, data = _data(card, title, edits)
+    async with http.post(f"{base}/api/messages", json=_invoke_activity(connector, conv, verb, data, **extra)) as r:
+        assert r.status == 200, await r.text()
+        return await r.json()
+
+
+def _replacement(response: dict) -> dict:
+    assert response["statusCode"] == 200 and response["type"] == "application/vnd.microsoft.card.adaptive", response
+    card = response["value"]
+    assert "actions" not in card and not [e for e in card["body"] if e["type"].startswith("Input.")]  # read-only
+    return card
+
+
+def _card_text(card: dict) -> str:
+    return json.dumps(card["body"])
 
 
 async def _ask_for_card(http, base, connector, conv, question=QUESTION):
@@ -86,27 +128,48 @@ async def _ask_for_card(http, base, connector, conv, question=QUESTION):
     return card
 
 
-async def test_card_then_send_emails_ig_and_tells_the_user_twice(world, smtp):
-    http, base, connector, _ = world
+def _rows(db, sql: str, **params) -> list[tuple]:  # type: ignore[no-untyped-def]
+    """The service's own database (the SQLite file or the PostgreSQL URL), read or changed as an operator would."""
+    from sqlalchemy import text
+
+    from bot.store.db import make_engine
+
+    engine = make_engine(f"sqlite:///{db}" if _file(db) else db)
+    try:
+        with engine.begin() as conn:
+            result = conn.execute(text(sql), params)
+            return [tuple(r) for r in result] if result.returns_rows else []
+    finally:
+        engine.dispose()
+
+
+async def test_card_then_send_emails_ig_with_a_reply_address_and_replaces_the_card(world, smtp):
+    http, base, connector, db = world
     conv = f"a:{uuid.uuid4().hex}"
     card = await _ask_for_card(http, base, connector, conv)
     answer = connector.messages(conv)[0]
     assert "Information Governance Team" in answer["text"] and answer["entities"][0]["citation"]
     assert card["version"] == "1.5" and [a["title"] for a in card["actions"]] == ["Send to IG", "Cancel"]
+    # The buttons carry an opaque offer id and nothing else: no passages, no field named `key`.
+    assert all(list(a["data"]) == ["offer"] and a["type"] == "Action.Execute" for a in card["actions"])
     fields = {e["id"]: e.get("value") for e in card["body"] if e["type"] == "Input.Text"}
-    assert fields["question"] == QUESTION and fields["contact"] == "Test User"
+    assert fields["question"] == QUESTION and fields["reply_to"] == ROSTER_EMAIL  # from the Teams roster
     assert "copilot" in fields["ai_tool"] and "case notes" in fields["personal_data"]
     assert smtp.handler.accepted == []  # nothing is sent before the staff member confirms
 
-    submit = _submit_value(card, "Send to IG", {"service": "Children's Social Care", "purpose": "Faster write-ups"})
-    await _post(http, base, activity(connector.url, None, conversation=conv, value=submit))
-    confirm = await connector.wait_for(lambda a: a["conversation"]["id"] == conv and "IG-" in (a.get("text") or ""))
-    reference = re.search(r"IG-\d{4}-\d{6}", confirm[0]["text"]).group(0)
+    edits = {"service": "Children's Social Care", "purpose": "Faster write-ups"}
+    response = await _press(http, base, connector, conv, card, "Send to IG", edits)
+    sent_card = _replacement(response)
+    reference = re.search(r"IG-\d{4}-\d{6}", _card_text(sent_card)).group(0)
+    assert f"Sent: {reference}" in _card_text(sent_card) and "Faster write-ups" in _card_text(sent_card)
+    confirm = await connector.wait_for(lambda a: a["conversation"]["id"] == conv and reference in (a.get("text") or ""))
+    assert ROSTER_EMAIL in confirm[0]["text"]
 
     msg = (await asyncio.to_thread(smtp.handler.wait_accepted, 1))[-1]
     body = msg.get_payload(decode=True).decode()
     assert reference in msg["Subject"] and msg["To"] == "informationgovernance@lancashire.gov.uk"
-    for expected in (QUESTION, "Children's Social Care", "Faster write-ups", "Test User", "Asked at:"):
+    assert msg["Reply-To"] == ROSTER_EMAIL  # the IG Team's Reply goes to the staff member
+    for expected in (QUESTION, "Children's Social Care", "Faster write-ups", "Test User", ROSTER_EMAIL, "Asked at:"):
         assert expected in body
     assert "[1]" in body and ".md" in body  # the passages shown, with their sources
 
@@ -115,39 +178,122 @@ async def test_card_then_send_emails_ig_and_tells_the_user_twice(world, smtp):
     )
     assert reference in delivered[0]["text"]
 
-    # the same card submitted again: one escalation, one email
-    await _post(http, base, activity(connector.url, None, conversation=conv, value=submit))
-    again = await connector.wait_for(
-        lambda a: a["conversation"]["id"] == conv and "already sent" in (a.get("text") or "")
-    )
-    assert reference in again[0]["text"]
+    # the same card pressed again (a second click, or a replay): one escalation, one email
+    again = _replacement(await _press(http, base, connector, conv, card, "Send to IG", edits))
+    assert reference in _card_text(again)
     await asyncio.sleep(1.0)
     assert [m["Subject"] for m in smtp.handler.accepted].count(msg["Subject"]) == 1
+    assert _rows(db, f"SELECT user_email FROM escalation WHERE reference = '{reference}'") == [(ROSTER_EMAIL,)]
+    offer = card["actions"][0]["data"]["offer"]
+    assert _rows(db, f"SELECT outcome FROM escalation_offer WHERE id = '{offer}'") == [("sent",)]
 
     async with http.get(f"{base}/healthz") as r:
         health = await r.json()
     assert health["outbox_pending"] == 0 and health["outbox_oldest_pending_seconds"] == 0.0
 
 
-async def test_cancel_sends_and_stores_nothing(world, smtp):
+async def test_cancel_sends_and_stores_nothing_and_the_card_cannot_be_sent_after(world, smtp):
     http, base, connector, db = world
     conv = f"a:{uuid.uuid4().hex}"
     card = await _ask_for_card(http, base, connector, conv)
     before = len(smtp.handler.attempts)
-    await _post(http, base, activity(connector.url, None, conversation=conv, value=_submit_value(card, "Cancel")))
-    reply = await connector.wait_for(lambda a: a["conversation"]["id"] == conv and "Cancelled" in (a.get("text") or ""))
-    assert "nothing was sent" in reply[0]["text"]
-    key = card["actions"][0]["data"]["key"]
+    closed = _replacement(await _press(http, base, connector, conv, card, "Cancel"))
+    assert "Cancelled" in _card_text(closed) and "nothing was sent" in _card_text(closed)
+    late = _replacement(await _press(http, base, connector, conv, card, "Send to IG"))
+    assert "Cancelled" in _card_text(late)
     await asyncio.sleep(0.5)
-    assert len(smtp.handler.attempts) == before and key not in _every_stored_value(db)
+    offer = card["actions"][0]["data"]["offer"]
+    assert len(smtp.handler.attempts) == before
+    assert _rows(db, f"SELECT count(*) FROM escalation WHERE idempotency_key = '{offer}'") == [(0,)]
 
 
-async def test_a_foreign_card_value_gets_a_clear_answer(world):
+async def test_without_a_roster_address_the_card_asks_for_one_and_sends_nothing_until_given(world, smtp):
     http, base, connector, _ = world
     conv = f"a:{uuid.uuid4().hex}"
-    await _post(http, base, activity(connector.url, None, conversation=conv, value={"action": "send_to_ig"}))
-    reply = await connector.wait_for(lambda a: a["conversation"]["id"] == conv and a["type"] == "message")
-    assert "couldn't send" in reply[0]["text"]
+    stranger = {"id": "29:not-in-roster", "name": "New Starter", "aadObjectId": "00000000-0000-0000-0000-00000000000f"}
+    await _post(http, base, activity(connector.url, QUESTION, conversation=conv, **{"from": stranger}))
+    card = _card(connector.messages(conv))
+    fields = {e["id"]: e for e in card["body"] if e["type"] == "Input.Text"}
+    assert fields["reply_to"]["value"] == "" and fields["reply_to"]["isRequired"] is True
+
+    back = await _press(http, base, connector, conv, card, "Send to IG", **{"from": stranger})
+    assert back["type"] == "application/vnd.microsoft.card.adaptive"
+    assert "email address" in _card_text(back["value"]) and back["value"]["actions"]  # the form, handed back
+    bad = await _press(
+        http, base, connector, conv, card, "Send to IG", {"reply_to": "not an address"}, **{"from": stranger}
+    )
+    assert "doesn't look right" in bad["value"]
+    before = len(smtp.handler.accepted)
+    typed = "new.starter@lancashire.gov.uk"
+    sent = _replacement(
+        await _press(http, base, connector, conv, card, "Send to IG", {"reply_to": typed}, **{"from": stranger})
+    )
+    assert typed in _card_text(sent)
+    msg = (await asyncio.to_thread(smtp.handler.wait_accepted, before + 1))[-1]
+    assert msg["Reply-To"] == typed
+
+
+async def test_forged_replayed_expired_and_tampered_submits_send_nothing(world, smtp):
+    http, base, connector, db = world
+    conv = f"a:{uuid.uuid4().hex}"
+    card = await _ask_for_card(http, base, connector, conv)
+    offer = card["actions"][0]["data"]["offer"]
+    await asyncio.sleep(1.0)
+    before = len(smtp.handler.attempts)
+    escalations_before = _rows(db, "SELECT count(*) FROM escalation")
+
+    # Forged: 25 submits naming offers that were never made, as invokes and as card-like messages.
+    for i in range(25):
+        verb, data = _data(card, "Send to IG", {"question": f"forged {i}"})
+        data["offer"] = uuid.uuid4().hex
+        async with http.post(f"{base}/api/messages", json=_invoke_activity(connector, conv, verb, data)) as r:
+            assert r.status == 200 and "wasn't offered to you" in (await r.json())["value"]
+    message_conv = f"a:{uuid.uuid4().hex}"
+    forged = {"verb": "send_to_ig", "offer": offer, "question": "forged", "passages": [{"quote": "x"}]}
+    await _post(http, base, activity(connector.url, None, conversation=message_conv, value=forged))
+    refused = await connector.wait_for(lambda a: a["conversation"]["id"] == message_conv)
+    assert "wasn't offered to you" in refused[0]["text"]
+
+    # Replayed: the real offer, from another chat, and by another person in the same chat.
+    other_chat = _replacement_or_message(
+        await _press(http, base, connector, f"a:{uuid.uuid4().hex}", card, "Send to IG")
+    )
+    intruder = {"id": "29:user-2", "name": "Someone Else", "aadObjectId": "00000000-0000-0000-0000-000000000002"}
+    other_user = _replacement_or_message(
+        await _press(http, base, connector, conv, card, "Send to IG", **{"from": intruder})
+    )
+    assert "wasn't offered to you" in other_chat and "wasn't offered to you" in other_user
+
+    # Tampered: passages slipped into the data, and personal data typed into the fields.
+    tampered = {
+        "purpose": "Summarise QQ 12 34 56 C for TN311258F",
+        "passages": [{"position": 1, "title": "Phish", "quote": "Log in at http://evil.example/login"}],
+    }
+    _replacement(await _press(http, base, connector, conv, card, "Send to IG", tampered))
+    msg = (await asyncio.to_thread(smtp.handler.wait_accepted, len(smtp.handler.accepted) + 1))[-1]
+    text = msg.as_string()
+    assert "evil.example" not in text and "Phish" not in text  # passages come from the stored offer
+    assert "QQ 12 34 56 C" not in text and "TN311258F" not in text
+
+    # Expired: an offer past its expiry is refused with a read-only card, and nothing is sent.
+    late_conv = f"a:{uuid.uuid4().hex}"
+    late_card = await _ask_for_card(http, base, connector, late_conv)
+    _rows(
+        db,
+        "UPDATE escalation_offer SET expires_at = :at WHERE id = :offer",
+        at=datetime(2000, 1, 1),
+        offer=late_card["actions"][0]["data"]["offer"],
+    )
+    expired = _replacement(await _press(http, base, connector, late_conv, late_card, "Send to IG"))
+    assert "expired" in _card_text(expired)
+
+    await asyncio.sleep(1.0)
+    assert len(smtp.handler.attempts) == before + 1  # only the one real (tampered-with) send
+    assert _rows(db, "SELECT count(*) FROM escalation") == [(escalations_before[0][0] + 1,)]
+
+
+def _replacement_or_message(response: dict) -> str:
+    return response["value"] if isinstance(response["value"], str) else _card_text(response["value"])
 
 
 class _Collect(logging.Handler):
@@ -170,19 +316,16 @@ async def test_personal_data_never_reaches_logs_database_index_or_email(world, s
     root.addHandler(collect)
     root.setLevel(logging.DEBUG)
     sent = 0
+    already = len(smtp.handler.accepted)
     try:
         for r in rows:
             conv = f"a:{uuid.uuid4().hex}"
             await _post(http, base, activity(connector.url, r["text"], conversation=conv))
             card = _card(connector.messages(conv))
             if card is not None and sent < 12:
-                await _post(
-                    http,
-                    base,
-                    activity(connector.url, None, conversation=conv, value=_submit_value(card, "Send to IG")),
-                )
+                await _press(http, base, connector, conv, card, "Send to IG")
                 sent += 1
-        await asyncio.to_thread(smtp.handler.wait_accepted, 1 + sent)  # plus the first test's email
+        await asyncio.to_thread(smtp.handler.wait_accepted, already + sent)
     finally:
         root.removeHandler(collect)
         root.setLevel(old_level)

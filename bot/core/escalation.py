@@ -1,13 +1,16 @@
 """The escalation policy as plain code: what the card asks, how it is prefilled, what a submit means.
 
-States: an escalate answer offers a *draft* (the card; nothing stored) -> the staff member
-*confirms* (escalation + outbox row stored together) or *cancels* (nothing stored) -> the
-sender *delivers* it (or keeps retrying, then gives up as *failed*, retryable by an operator).
+States: an escalate answer *offers* the card (the offer is stored on the server: who it was shown to,
+the redacted question, the passages shown, an expiry) -> the staff member *confirms* (escalation +
+outbox row stored together) or *cancels* -> the sender *delivers* it (or keeps retrying, then gives
+up as *failed*, retryable by an operator). A submit names its offer and nothing else is trusted:
+the passages come from the stored offer, every typed field is redacted like a question, and the
+reply address must be an email address.
 """
 
 from __future__ import annotations
 
-import uuid
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,30 +18,35 @@ from bot.core.models import Answer
 from bot.core.privacy import redact
 from bot.core.route import rule_terms
 
-# The Personal Data Sharing e-form's questions, in its order.
+# The Personal Data Sharing e-form's questions, in its order. All are redacted when submitted.
 FIELD_LABELS: dict[str, str] = {
     "question": "Question",
     "ai_tool": "AI tool or technology",
     "personal_data": "Personal data involved",
     "service": "Service or team",
     "purpose": "Purpose",
-    "contact": "Contact",
 }
+# The one field that must hold personal data: the staff member's own address, so IG can reply.
+REPLY_TO = "reply_to"
+REPLY_TO_LABEL = "Your email address (the IG Team replies to it)"
 MAX_FIELD_CHARS = 1000
+MAX_OFFER_ID_CHARS = 64
 SEND, CANCEL = "send_to_ig", "cancel_escalation"
+OFFER = "offer"  # the only data a card's buttons carry
+
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
 
 @dataclass(frozen=True)
 class Draft:
-    """What the card shows, prefilled; `key` makes a double submit one escalation."""
+    """What the card shows, prefilled from the redacted question; stored as the offer."""
 
-    key: str
     fields: dict[str, str]
     passages: list[dict[str, Any]] = field(default_factory=list)
 
 
-def draft_for(answer: Answer, user_name: str) -> Draft:
-    """Prefill from the redacted question (never the original) and the Teams user's name."""
+def draft_for(answer: Answer) -> Draft:
+    """Prefill from the redacted question (never the original)."""
     ai, personal = rule_terms(answer.question)
     fields = {
         "question": answer.question,
@@ -46,28 +54,27 @@ def draft_for(answer: Answer, user_name: str) -> Draft:
         "personal_data": ", ".join(personal),
         "service": "",
         "purpose": "",
-        "contact": user_name,
     }
     passages = [
         {"position": c.position, "title": c.title, "source": c.source, "url": c.url, "quote": c.quote}
         for c in answer.citations
     ]
-    return Draft(uuid.uuid4().hex, fields, passages)
+    return Draft(fields, passages)
 
 
 @dataclass(frozen=True)
 class Submission:
     """A confirmed card: fields cleaned and redacted again (staff may have typed names in)."""
 
-    key: str
+    offer_id: str
     fields: dict[str, str]
-    passages: list[dict[str, Any]]
+    reply_to: str  # "" when the form left it empty; the caller falls back to the roster's address
     redacted: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Cancelled:
-    key: str
+    offer_id: str
 
 
 @dataclass(frozen=True)
@@ -79,26 +86,28 @@ def _text(value: Any) -> str:
     return (value if isinstance(value, str) else "").strip()[:MAX_FIELD_CHARS]
 
 
-def read_submission(value: Any) -> Submission | Cancelled | Invalid | None:
-    """Interpret a card's submitted `value`; None when it is not one of our cards."""
-    if not isinstance(value, dict) or value.get("action") not in (SEND, CANCEL):
+def valid_email(text: str) -> bool:
+    return len(text) <= 254 and bool(_EMAIL.match(text))
+
+
+def read_submission(verb: Any, data: Any) -> Submission | Cancelled | Invalid | None:
+    """Interpret a card's button: its verb and data (inputs merged in). None when it is not ours."""
+    if verb not in (SEND, CANCEL) or not isinstance(data, dict):
         return None
-    key = value.get("key")
-    if not isinstance(key, str) or not key or len(key) > 100:
-        return Invalid("the card has no valid reference key; please ask your question again")
-    if value["action"] == CANCEL:
-        return Cancelled(key)
+    offer_id = data.get(OFFER)
+    if not isinstance(offer_id, str) or not offer_id or len(offer_id) > MAX_OFFER_ID_CHARS:
+        return Invalid("the form has no valid reference; please ask your question again")
+    if verb == CANCEL:
+        return Cancelled(offer_id)
     fields: dict[str, str] = {}
     kinds: list[str] = []
     for name in FIELD_LABELS:
-        text = _text(value.get(name))
-        if name != "contact":  # the contact is the staff member's own name, which they confirmed
-            red = redact(text)
-            text = red.text
-            kinds += [k for k in red.kinds if k not in kinds]
-        fields[name] = text
+        red = redact(_text(data.get(name)))
+        fields[name] = red.text
+        kinds += [k for k in red.kinds if k not in kinds]
     if not fields["question"]:
         return Invalid("the question is empty; please describe what you want to ask IG")
-    passages = value.get("passages")
-    passages = [p for p in passages if isinstance(p, dict)][:10] if isinstance(passages, list) else []
-    return Submission(key, fields, passages, tuple(kinds))
+    reply_to = _text(data.get(REPLY_TO))
+    if reply_to and not valid_email(reply_to):
+        return Invalid("the email address doesn't look right; please check it")
+    return Submission(offer_id, fields, reply_to, tuple(kinds))

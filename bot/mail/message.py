@@ -25,6 +25,7 @@ def build_message(e: Escalation, sender: str, to: str) -> EmailMessage:
     lines = [
         f"Reference: {e.reference}",
         f"Asked by: {who}",
+        f"Reply to: {e.user_email or '(no address: reply in Teams is not possible)'}",
         f"Asked at: {e.created_at.strftime('%d %B %Y %H:%M UTC')}",
         "",
         "Question (personal data removed by the assistant):",

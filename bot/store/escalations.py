@@ -14,12 +14,14 @@ system deduplicates on Message-ID). The staff member's "delivered" message is cl
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Column,
+    Connection,
     DateTime,
     Engine,
     ForeignKey,
@@ -71,6 +73,10 @@ outbox = Table(
     Column("delivered_at", DateTime(timezone=True)),
     Column("lease_until", DateTime(timezone=True)),  # while sending: the claim holds until then
 )
+
+
+class _NotClaimed(Exception):
+    """The caller's claim failed: the escalation must not be stored."""
 
 
 def now() -> dt.datetime:
@@ -191,10 +197,13 @@ class EscalationStore:
         passages: list[dict[str, Any]],
         conversation_reference: dict[str, Any] | None,
         created_at: dt.datetime | None = None,
-    ) -> tuple[Escalation, bool]:
+        claim: Callable[[Connection], bool] | None = None,
+    ) -> tuple[Escalation | None, bool]:
         """Record a confirmed escalation and queue its email, atomically.
 
         Returns (escalation, created). Submitting the same card twice returns the first one.
+        `claim` runs first in the same transaction (e.g. marking the card's offer used); when it
+        returns False nothing is stored and the result is (None, False).
         """
         existing = self.by_key(idempotency_key)
         if existing is not None:
@@ -202,6 +211,8 @@ class EscalationStore:
         created = created_at or now()
         try:
             with self.engine.begin() as conn:
+                if claim is not None and not claim(conn):
+                    raise _NotClaimed  # rolls the transaction back
                 new_id = conn.execute(
                     escalations.insert().values(
                         idempotency_key=idempotency_key,
@@ -229,6 +240,8 @@ class EscalationStore:
                         created_at=created,
                     )
                 )
+        except _NotClaimed:
+            return None, False
         except IntegrityError:  # a concurrent double submit won the race
             existing = self.by_key(idempotency_key)
             if existing is None:

@@ -28,6 +28,7 @@ from bot.store.escalations import DELIVERED as DELIVERED_STATUS
 from bot.store.escalations import escalations, outbox
 from bot.store.feedback import feedback
 from bot.store.migrate import ensure_schema
+from bot.store.offers import offers
 from bot.store.turns import turns
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,9 @@ RULES: tuple[Rule, ...] = (
     # follow-up and feedback context (redacted questions and answers); the stores expire it far sooner
     Rule("conversation context", conversation_state, conversation_state.c.updated_at, "retention_log_days"),
     Rule("feedback", feedback, feedback.c.created_at, "retention_feedback_days"),
+    # Offered IG cards hold a redacted question and the roster's email address; a sent one's
+    # content lives on in its escalation, so offers go with the conversation log.
+    Rule("IG card offers", offers, offers.c.created_at, "retention_log_days"),
     Rule(
         "escalations (delivered)",
         escalations,

@@ -13,6 +13,7 @@ def load_tables() -> MetaData:
     import bot.store.conversation_state
     import bot.store.escalations
     import bot.store.feedback
+    import bot.store.offers
     import bot.store.turns  # noqa: F401  (each import registers its tables)
     from bot.store.db import metadata
 

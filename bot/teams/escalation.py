@@ -1,9 +1,18 @@
-"""Teams side of escalations: offer the card, take its submit, tell the staff member when it is delivered."""
+"""Teams side of escalations: offer the card, take its buttons, tell the staff member when it is delivered.
+
+The policy is bot.core.escalation; offers and escalations are stored by bot.store. A button press
+arrives as an `adaptiveCard/action` invoke (the card's Universal Actions); its response replaces the
+card in place. A message whose `value` looks like a card submit (an old card, another client, or a
+forgery) goes through the same checks and is answered in the chat.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
 
 from botbuilder.core import BotAdapter, MessageFactory, TurnContext
 from botbuilder.schema import ConversationReference
@@ -11,83 +20,156 @@ from botbuilder.schema import ConversationReference
 from bot.core.escalation import Cancelled, Invalid, Submission, draft_for, read_submission
 from bot.core.models import Answer
 from bot.store.escalations import Escalation, EscalationStore
-from bot.teams.escalation_card import card_activity
+from bot.store.offers import CANCELLED, SENT, Offer, OfferStore
+from bot.teams.escalation_card import (
+    card_activity,
+    closed_card,
+    invoke_card,
+    invoke_message,
+    offer_card,
+    sent_card,
+)
+from bot.teams.roster import email_of_sender
 
 log = logging.getLogger(__name__)
 
+NOT_OFFERED = (
+    "Sorry, I can't accept that form: it wasn't offered to you in this chat, so nothing was sent. "
+    "If you need the Information Governance Team's advice, please ask your question again."
+)
+EXPIRED = "That form has expired, so nothing was sent. Please ask your question again for a new one."
+CANCELLED_TEXT = "Cancelled: nothing was sent to the Information Governance Team."
+NEED_ADDRESS = "Please give an email address the Information Governance Team can reply to."
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a button press leads to: a message in the chat and/or a card that replaces the form."""
+
+    reply: str = ""
+    card: dict[str, Any] | None = None
+
+    def invoke_body(self) -> dict[str, Any]:
+        return invoke_card(self.card) if self.card is not None else invoke_message(self.reply)
+
 
 class EscalationFlow:
-    """Adapter only: the policy is bot.core.escalation, the storage bot.store.escalations."""
+    """Adapter only: the policy is bot.core.escalation, the storage bot.store."""
 
-    def __init__(self, store: EscalationStore, adapter: BotAdapter, app_id: str, ig_mailbox: str) -> None:
-        self.store, self.adapter, self.app_id, self.ig_mailbox = store, adapter, app_id, ig_mailbox
+    def __init__(
+        self,
+        store: EscalationStore,
+        offers: OfferStore,
+        adapter: BotAdapter,
+        app_id: str,
+        ig_mailbox: str,
+        roster: Callable[[TurnContext], Awaitable[str]] = email_of_sender,
+    ) -> None:
+        self.store, self.offers, self.adapter = store, offers, adapter
+        self.app_id, self.ig_mailbox, self.roster = app_id, ig_mailbox, roster
         self.wake_sender = lambda: None  # set by the composition root
 
+    async def _run(self, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return await asyncio.get_running_loop().run_in_executor(None, lambda: fn(*args, **kwargs))
+
     async def offer(self, turn: TurnContext, answer: Answer) -> None:
-        """After an escalate answer: the card, prefilled from the redacted question."""
-        sender = turn.activity.from_property
-        await turn.send_activity(card_activity(draft_for(answer, (sender.name if sender else "") or "")))
+        """After an escalate answer: store the offer, then show the card, prefilled where we can."""
+        activity = turn.activity
+        draft = draft_for(answer)
+        email = await self.roster(turn)
+        offer = await self._run(
+            self.offers.create,
+            conversation_id=activity.conversation.id,
+            user_id=activity.from_property.id,
+            question=answer.question,
+            fields=draft.fields,
+            passages=draft.passages,
+            roster_email=email,
+        )
+        await turn.send_activity(card_activity(offer_card(offer.id, offer.fields, email)))
+        log.info("escalation offered roster_email=%s", bool(email))
+
+    async def on_action(self, turn: TurnContext) -> dict[str, Any]:
+        """An `adaptiveCard/action` invoke: the body of its response (the replacement card, or a message)."""
+        value = turn.activity.value if isinstance(turn.activity.value, dict) else {}
+        action = value.get("action") if isinstance(value.get("action"), dict) else {}
+        outcome = await self._handle(turn, action.get("verb"), action.get("data"))
+        if outcome.reply and outcome.card is not None:
+            await turn.send_activity(MessageFactory.text(outcome.reply))
+        return outcome.invoke_body()
 
     async def on_submit(self, turn: TurnContext) -> None:
-        """A card's button: Send stores and queues (once per card), Cancel stores nothing."""
-        loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(None, read_submission, turn.activity.value)
-        if result is None:
-            await turn.send_activity("Sorry, I don't recognise that card. Please ask your question again.")
-            return
-        if isinstance(result, Invalid):
-            await turn.send_activity(f"Sorry, I couldn't send that: {result.reason}.")
-            return
-        if isinstance(result, Cancelled):
-            await turn.send_activity("Cancelled: nothing was sent to the Information Governance Team.")
-            log.info("escalation cancelled")
-            return
-        await self._send(turn, result)
+        """A message carrying a card-like `value`: the same checks, answered in the chat."""
+        value = turn.activity.value if isinstance(turn.activity.value, dict) else {}
+        outcome = await self._handle(turn, value.get("verb", value.get("action")), value)
+        await turn.send_activity(MessageFactory.text(outcome.reply or NOT_OFFERED))
 
-    async def _send(self, turn: TurnContext, sub: Submission) -> None:
+    async def _handle(self, turn: TurnContext, verb: Any, data: Any) -> Outcome:
+        result = await self._run(read_submission, verb, data)
+        if result is None:
+            log.info("escalation action refused: not one of our forms")
+            return Outcome("Sorry, I don't recognise that form. Please ask your question again.")
+        if isinstance(result, Invalid):
+            return Outcome(f"Sorry, I couldn't send that: {result.reason}.")
         activity = turn.activity
-        user = activity.from_property
-        email = await self._user_email(turn)
-        reference = TurnContext.get_conversation_reference(activity).serialize()
-        escalation, created = await asyncio.get_running_loop().run_in_executor(
-            None,
-            lambda: self.store.create(
-                sub.key,
-                user_name=(user.name if user else "") or "",
-                user_email=email,
-                question=sub.fields["question"],
-                fields=sub.fields,
-                passages=sub.passages,
-                conversation_reference=reference,
-            ),
+        offer = await self._run(self.offers.get, result.offer_id)
+        user = activity.from_property.id if activity.from_property else ""
+        conversation = activity.conversation.id if activity.conversation else ""
+        if offer is None or not offer.belongs_to(conversation, user or ""):
+            # Forged, or replayed from another chat or person: nothing is stored or sent.
+            log.warning("escalation action refused: no such offer for this conversation and person")
+            return Outcome(NOT_OFFERED)
+        if isinstance(result, Cancelled):
+            return await self._cancel(offer)
+        return await self._send(turn, offer, result)
+
+    async def _closed(self, offer: Offer) -> Outcome:
+        """Why an offer can no longer be used: already sent, cancelled, or expired."""
+        sent = await self._run(self.store.by_key, offer.id)
+        if sent is not None:
+            already = f"This was already sent to the Information Governance Team as {sent.reference}."
+            return Outcome(already, sent_card(sent.reference, sent.fields, sent.user_email))
+        fresh = await self._run(self.offers.get, offer.id) or offer
+        if fresh.outcome == CANCELLED:
+            return Outcome(CANCELLED_TEXT, closed_card("Cancelled", CANCELLED_TEXT))
+        return Outcome(EXPIRED, closed_card("Expired", EXPIRED))
+
+    async def _cancel(self, offer: Offer) -> Outcome:
+        if not await self._run(self.offers.use, offer.id, CANCELLED):
+            return await self._closed(offer)
+        log.info("escalation cancelled")
+        return Outcome(CANCELLED_TEXT, closed_card("Cancelled", CANCELLED_TEXT))
+
+    async def _send(self, turn: TurnContext, offer: Offer, sub: Submission) -> Outcome:
+        if not offer.live():
+            return await self._closed(offer)
+        reply_to = sub.reply_to or offer.roster_email
+        if not reply_to:  # never send an email nobody can answer: hand the form back
+            return Outcome(NEED_ADDRESS, offer_card(offer.id, sub.fields, "", problem=NEED_ADDRESS))
+        user = turn.activity.from_property
+        reference = TurnContext.get_conversation_reference(turn.activity).serialize()
+        escalation, created = await self._run(
+            self.store.create,
+            offer.id,
+            user_name=(user.name if user else "") or "",
+            user_email=reply_to,
+            question=sub.fields["question"],
+            fields=sub.fields,
+            passages=offer.passages,  # what the bot showed, from the server: never from the submit
+            conversation_reference=reference,
+            claim=lambda conn: self.offers.use_in(conn, offer.id, SENT),
         )
-        if not created:
-            already = f"This was already sent to the Information Governance Team as {escalation.reference}."
-            await turn.send_activity(already)
-            log.info("escalation %s submitted again: ignored", escalation.reference)
-            return
+        if escalation is None or not created:
+            return await self._closed(offer)
         note = " I removed personal data you typed into the form." if sub.redacted else ""
-        await turn.send_activity(
-            MessageFactory.text(
-                f"Thank you. Your question is on its way to the Information Governance Team "
-                f"({self.ig_mailbox}). Your reference is {escalation.reference}.{note} "
-                "I'll tell you here when it has been delivered."
-            )
+        text = (
+            f"Thank you. Your question is on its way to the Information Governance Team ({self.ig_mailbox}). "
+            f"Your reference is {escalation.reference}. They will reply to {reply_to}.{note} "
+            "I'll tell you here when it has been delivered."
         )
         log.info("escalation %s queued", escalation.reference)
         self.wake_sender()
-
-    async def _user_email(self, turn: TurnContext) -> str:
-        """The staff member's email/UPN from Teams, if Teams will tell us."""
-        if turn.activity.channel_id != "msteams":
-            return ""
-        try:
-            from botbuilder.core.teams import TeamsInfo
-
-            member = await asyncio.wait_for(TeamsInfo.get_member(turn, turn.activity.from_property.id), 5)
-            return getattr(member, "email", None) or getattr(member, "user_principal_name", None) or ""
-        except Exception:  # not in Teams, or the roster is unavailable: the name is enough
-            return ""
+        return Outcome(text, sent_card(escalation.reference, sub.fields, reply_to))
 
     async def notify_delivered(self, e: Escalation) -> None:
         """Proactive message in the conversation the escalation came from."""
@@ -98,7 +180,7 @@ class EscalationFlow:
         async def tell(turn: TurnContext) -> None:
             await turn.send_activity(
                 f"Your question {e.reference} has been delivered to the Information Governance Team. "
-                "They will reply to you directly."
+                f"They will reply to you at {e.user_email}."
             )
 
         await self.adapter.continue_conversation(reference, tell, bot_app_id=self.app_id or None)

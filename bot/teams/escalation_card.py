@@ -1,4 +1,10 @@
-"""The Adaptive Card (1.5) offering to send an escalation to IG: an editable, prefilled summary."""
+"""The Adaptive Cards of the IG hand-off: the editable offer, and the read-only card that replaces it.
+
+The buttons are Universal Actions (`Action.Execute`, card 1.5): Teams and the Agents Playground send
+an `adaptiveCard/action` invoke, and the card in the invoke's response replaces the offered one in
+place, so a sent or cancelled card can't be sent again. The buttons carry only the offer's id, under
+`offer` (a field named `key` breaks the clients' card library: clicking throws in the page).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,8 @@ from typing import Any
 
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 
-from bot.core.escalation import CANCEL, FIELD_LABELS, SEND, Draft
+from bot.core.escalation import CANCEL, FIELD_LABELS, OFFER, REPLY_TO, REPLY_TO_LABEL, SEND
+from bot.teams.render import safe_text
 
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 MULTILINE = {"question", "purpose"}
@@ -15,12 +22,46 @@ PLACEHOLDERS = {
     "personal_data": "e.g. case notes about children, staff HR records",
     "service": "e.g. Children's Social Care, Burnley",
     "purpose": "What do you want the AI to do, and why?",
-    "contact": "Your name",
+    REPLY_TO: "name@lancashire.gov.uk",
 }
 
 
-def card(draft: Draft) -> dict[str, Any]:
-    """Card JSON mirroring the Personal Data Sharing e-form; nothing is sent until "Send to IG"."""
+def _card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    card: dict[str, Any] = {
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": "1.5",
+        "body": body,
+    }
+    if actions:
+        card["actions"] = actions
+    return card
+
+
+def _input(name: str, label: str, value: str, required: bool, error: str | None = None) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "Input.Text",
+        "id": name,
+        "label": label,
+        "value": value,
+        "placeholder": PLACEHOLDERS.get(name, ""),
+        "isMultiline": name in MULTILINE,
+        "maxLength": 254 if name == REPLY_TO else 1000,
+        "isRequired": required,
+    }
+    if name == REPLY_TO:
+        element["style"] = "Email"
+    if error:
+        element["errorMessage"] = error
+    return element
+
+
+def offer_card(offer_id: str, fields: dict[str, str], reply_to: str, problem: str = "") -> dict[str, Any]:
+    """Card JSON mirroring the Personal Data Sharing e-form; nothing is sent until "Send to IG".
+
+    `reply_to` is prefilled from the Teams roster when it answered; otherwise the staff member types it.
+    `problem` (e.g. a mistyped address) is shown above the form when the card is handed back to fix.
+    """
     body: list[dict[str, Any]] = [
         {"type": "TextBlock", "text": "Ask the Information Governance Team", "weight": "Bolder", "size": "Medium"},
         {
@@ -30,47 +71,73 @@ def card(draft: Draft) -> dict[str, Any]:
             "Please leave out names and other personal details.",
         },
     ]
+    if problem:
+        body.append({"type": "TextBlock", "wrap": True, "color": "Attention", "text": problem})
     for name, label in FIELD_LABELS.items():
-        body.append(
+        error = "Please describe your question" if name == "question" else None
+        body.append(_input(name, label, fields.get(name, ""), name == "question", error))
+    body.append(_input(REPLY_TO, REPLY_TO_LABEL, reply_to, True, "Please give an email address IG can reply to"))
+    return _card(
+        body,
+        [
             {
-                "type": "Input.Text",
-                "id": name,
-                "label": label,
-                "value": draft.fields.get(name, ""),
-                "placeholder": PLACEHOLDERS.get(name, ""),
-                "isMultiline": name in MULTILINE,
-                "maxLength": 1000,
-                "isRequired": name == "question",
-                "errorMessage": "Please describe your question" if name == "question" else None,
-            }
-        )
-    for element in body:
-        if element.get("errorMessage") is None:
-            element.pop("errorMessage", None)
-    return {
-        "type": "AdaptiveCard",
-        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-        "version": "1.5",
-        "body": body,
-        "actions": [
-            {
-                "type": "Action.Submit",
+                "type": "Action.Execute",
                 "title": "Send to IG",
+                "verb": SEND,
                 "style": "positive",
-                "data": {"action": SEND, "key": draft.key, "passages": draft.passages},
+                "data": {OFFER: offer_id},
             },
             {
-                "type": "Action.Submit",
+                "type": "Action.Execute",
                 "title": "Cancel",
+                "verb": CANCEL,
                 "associatedInputs": "none",
-                "data": {"action": CANCEL, "key": draft.key},
+                "data": {OFFER: offer_id},
             },
         ],
-    }
-
-
-def card_activity(draft: Draft) -> Activity:
-    return Activity(
-        type=ActivityTypes.message,
-        attachments=[Attachment(content_type=CONTENT_TYPE, content=card(draft))],
     )
+
+
+def sent_card(reference: str, fields: dict[str, str], reply_to: str) -> dict[str, Any]:
+    """Read-only: what was sent, and where the reply will come. No inputs, no buttons."""
+    # FactSet values are Markdown in Teams: what the staff member typed is shown as text, never as markup.
+    facts = [
+        {"title": label, "value": safe_text(fields.get(name, "")) or "(not given)"}
+        for name, label in FIELD_LABELS.items()
+    ]
+    facts.append({"title": "Reply to", "value": safe_text(reply_to)})
+    return _card(
+        [
+            {"type": "TextBlock", "text": f"Sent: {reference}", "weight": "Bolder", "size": "Medium"},
+            {
+                "type": "TextBlock",
+                "wrap": True,
+                "text": "Sent to the Information Governance Team. Quote this reference if you contact them.",
+            },
+            {"type": "FactSet", "facts": facts},
+        ]
+    )
+
+
+def closed_card(title: str, text: str) -> dict[str, Any]:
+    """Read-only: a cancelled or expired offer."""
+    return _card(
+        [
+            {"type": "TextBlock", "text": title, "weight": "Bolder", "size": "Medium"},
+            {"type": "TextBlock", "wrap": True, "text": text},
+        ]
+    )
+
+
+def card_activity(card: dict[str, Any]) -> Activity:
+    return Activity(type=ActivityTypes.message, attachments=[Attachment(content_type=CONTENT_TYPE, content=card)])
+
+
+def invoke_card(card: dict[str, Any]) -> dict[str, Any]:
+    """The body of an `adaptiveCard/action` response that replaces the card in place."""
+    return {"statusCode": 200, "type": CONTENT_TYPE, "value": card}
+
+
+def invoke_message(text: str) -> dict[str, Any]:
+    """The body of an `adaptiveCard/action` response that leaves the card as it is and shows a message."""
+    return {"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": text}

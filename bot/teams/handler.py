@@ -145,6 +145,9 @@ class GovernanceBot(ActivityHandler):
         activity = turn_context.activity
         if activity.name == "message/submitAction":
             return await self._on_feedback(activity)
+        if activity.name == "adaptiveCard/action" and self._escalations is not None:
+            # The IG card's buttons (Universal Actions): the response's card replaces the form.
+            return InvokeResponse(status=int(HTTPStatus.OK), body=await self._escalations.on_action(turn_context))
         return await super().on_invoke_activity(turn_context)
 
     async def _on_feedback(self, activity: Activity) -> InvokeResponse:
@@ -172,7 +175,8 @@ class GovernanceBot(ActivityHandler):
             )
             await loop.run_in_executor(None, self._feedback.add, item)
         log.info("feedback reaction=%s known_reply=%s comment=%s", reaction, record is not None, bool(comment))
-        return InvokeResponse(status=int(HTTPStatus.OK))
+        # A JSON object, not an empty body: Teams clients show "Unable to reach app" for a null one.
+        return InvokeResponse(status=int(HTTPStatus.OK), body={})
 
     async def _run_command(self, command: commands.Command, turn_context: TurnContext) -> None:
         ctx = commands.CommandContext(turn_context, self._services)

@@ -151,3 +151,16 @@ def test_app_refuses_to_start_on_a_bad_database_url_with_one_line_and_exit_code_
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "database error: cannot reach the database" in lines[0], proc.stderr
     assert "s3cret" not in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_the_migrations_build_exactly_the_tables_the_stores_declare(database_url: str):
+    """Every table and column a store module declares comes from a migration, and nothing else."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from bot.store.schema import load_tables
+
+    engine = open_database(database_url)
+    with engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), load_tables())
+    assert differences == []

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from bot.cli import main
 from bot.config import Settings
 from bot.store.db import make_engine
+from bot.store.offers import OfferStore
 from bot.store.retention import DailyPurge, days_from, purge
 from tests import oversight_seed as seed
 from tests.oversight_seed import NOW, ago
@@ -42,12 +43,21 @@ def seeded(database_url: str) -> Engine:
     seed.add_escalation(engine, ago(364), "delivered", ago(364, -5))  # 3: kept
     seed.add_escalation(engine, ago(900), "pending")  # 4: never delivered: kept, whatever its age
     seed.add_escalation(engine, ago(500), "failed")  # 5: kept until an IG member sees it through
+    store = OfferStore(engine)
+    for days in (31, 29):  # card offers go with the conversation log: the first is purged
+        store.create(conversation_id="c", user_id="u", question="q", fields={}, passages=[], at=ago(days))
     return engine
 
 
 def test_purge_removes_exactly_the_expired_rows(seeded: Engine):
     results = {r.rule.table.name: r for r in purge(seeded, days_from(Settings()), now=NOW)}
-    assert {t: r.deleted for t, r in results.items()} == {"turns": 2, "feedback": 2, "escalation": 2}
+    assert {t: r.deleted for t, r in results.items()} == {
+        "turns": 2,
+        "conversation_state": 0,
+        "feedback": 2,
+        "escalation_offer": 1,
+        "escalation": 2,
+    }
     assert _questions(seeded) == ["question from 29 days ago", "question from 1 days ago"]
     assert len(_ids(seeded, seed.feedback)) == 2
     assert _ids(seeded, seed.escalations) == [3, 4, 5]

@@ -9,9 +9,8 @@ import pytest
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ConversationReference
 
-from bot.core.escalation import Draft
 from bot.core.models import Answer, Citation, Route
-from bot.teams.escalation_card import card_activity
+from bot.teams.escalation_card import card_activity, offer_card
 from bot.teams.render import answer_activity, text_activity, typing_activity
 from bot.teams.wire import to_wire
 
@@ -41,13 +40,13 @@ def _answer() -> Answer:
 def _outgoing() -> list[Activity]:
     incoming = Activity().deserialize(INCOMING)
     reference = TurnContext.get_conversation_reference(incoming)
-    draft = Draft("k1", {"question": "Can I use Copilot on case notes?", "name": "A. Member"}, [{"title": "t"}])
+    card = offer_card("o1", {"question": "Can I use Copilot on case notes?"}, "a.member@lancashire.gov.uk")
     made = [
         answer_activity(_answer(), ["And what form do I fill in?"]),
         answer_activity(Answer(Route.DECLINE, "I can't find that.")),
         text_activity("You could also ask:", ["Who do I contact about AI and personal data?"]),
         typing_activity(),
-        card_activity(draft),
+        card_activity(card),
     ]
     return [TurnContext.apply_conversation_reference(copy.deepcopy(a), reference) for a in made]
 

@@ -1,0 +1,153 @@
+"""Offers of the IG hand-off card, kept on the server so a submit can be checked against them.
+
+When the bot offers the card it stores what it showed: an opaque id bound to the conversation and
+the person, the redacted question, the cited passages and an expiry. A card's Send or Cancel is
+accepted only for a live offer of the same conversation and person, and only once; the email quotes
+the passages from here, never from what the client sent back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import JSON, Column, Connection, DateTime, Engine, String, Table, Text, delete, select, update
+
+from bot.store.db import metadata
+from bot.store.migrate import ensure_schema
+
+SENT, CANCELLED = "sent", "cancelled"
+
+offers = Table(
+    "escalation_offer",
+    metadata,
+    Column("id", String(64), primary_key=True),  # opaque and unguessable: it is all the card carries
+    Column("conversation_id", String(500), nullable=False),
+    Column("user_id", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("question", Text, nullable=False),  # already redacted
+    Column("fields", JSON, nullable=False),  # the card's prefilled answers (redacted)
+    Column("passages", JSON, nullable=False),  # the cited passages the bot showed
+    Column("roster_email", String(320), nullable=False, default=""),  # from the Teams roster, if it answered
+    Column("used_at", DateTime(timezone=True)),
+    Column("outcome", String(16)),  # sent | cancelled, once used
+)
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _aware(t: dt.datetime | None) -> dt.datetime | None:
+    """SQLite hands back naive datetimes; everything here is UTC."""
+    return t.replace(tzinfo=dt.UTC) if t is not None and t.tzinfo is None else t
+
+
+@dataclass(frozen=True)
+class Offer:
+    id: str
+    conversation_id: str
+    user_id: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    question: str
+    fields: dict[str, str]
+    passages: list[dict[str, Any]]
+    roster_email: str
+    used_at: dt.datetime | None
+    outcome: str | None
+
+    def live(self, at: dt.datetime | None = None) -> bool:
+        return self.used_at is None and (at or now()) < self.expires_at
+
+    def belongs_to(self, conversation_id: str, user_id: str) -> bool:
+        return secrets.compare_digest(self.conversation_id, conversation_id) and secrets.compare_digest(
+            self.user_id, user_id
+        )
+
+
+def _row(r: Any) -> Offer:
+    return Offer(
+        id=r.id,
+        conversation_id=r.conversation_id,
+        user_id=r.user_id,
+        created_at=_aware(r.created_at),
+        expires_at=_aware(r.expires_at),
+        question=r.question,
+        fields=dict(r.fields),
+        passages=list(r.passages),
+        roster_email=r.roster_email or "",
+        used_at=_aware(r.used_at),
+        outcome=r.outcome,
+    )
+
+
+class OfferStore:
+    """Every method is one short transaction; `use` is the only way an offer changes."""
+
+    def __init__(self, engine: Engine, lifetime: dt.timedelta = dt.timedelta(hours=24)) -> None:
+        ensure_schema(engine)  # the migrations own the table (bot.store.migrate)
+        self.engine = engine
+        self.lifetime = lifetime
+
+    def create(
+        self,
+        *,
+        conversation_id: str,
+        user_id: str,
+        question: str,
+        fields: dict[str, str],
+        passages: list[dict[str, Any]],
+        roster_email: str = "",
+        at: dt.datetime | None = None,
+    ) -> Offer:
+        created = at or now()
+        offer_id = secrets.token_urlsafe(24)
+        with self.engine.begin() as conn:
+            conn.execute(
+                offers.insert().values(
+                    id=offer_id,
+                    conversation_id=conversation_id,
+                    user_id=user_id,
+                    created_at=created,
+                    expires_at=created + self.lifetime,
+                    question=question,
+                    fields=fields,
+                    passages=passages,
+                    roster_email=roster_email,
+                )
+            )
+        found = self.get(offer_id)
+        assert found is not None
+        return found
+
+    def get(self, offer_id: str) -> Offer | None:
+        if not isinstance(offer_id, str) or not offer_id or len(offer_id) > 64:
+            return None
+        with self.engine.connect() as conn:
+            r = conn.execute(select(offers).where(offers.c.id == offer_id)).first()
+        return _row(r) if r else None
+
+    def use(self, offer_id: str, outcome: str, at: dt.datetime | None = None) -> bool:
+        """Mark a live offer used, atomically: True for exactly one caller, however many race."""
+        with self.engine.begin() as conn:
+            return self.use_in(conn, offer_id, outcome, at)
+
+    @staticmethod
+    def use_in(conn: Connection, offer_id: str, outcome: str, at: dt.datetime | None = None) -> bool:
+        """`use` inside the caller's transaction (an escalation is stored in the same one)."""
+        at = at or now()
+        result = conn.execute(
+            update(offers)
+            .where(offers.c.id == offer_id, offers.c.used_at.is_(None), offers.c.expires_at > at)
+            .values(used_at=at, outcome=outcome)
+        )
+        return result.rowcount == 1
+
+    def purge(self, before: dt.datetime) -> int:
+        """Delete offers that expired before `before` (used or not): they can never be accepted again."""
+        with self.engine.begin() as conn:
+            return conn.execute(delete(offers).where(offers.c.expires_at < before)).rowcount
