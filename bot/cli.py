@@ -54,6 +54,7 @@ def index_cmd(knowledge: Path | None, index: Path | None) -> None:
 
     from bot.compose import make_embedder
     from bot.core.index_store import build_index
+    from bot.reload import build_lock
 
     settings = _settings()
     knowledge = knowledge or settings.knowledge_dir
@@ -71,9 +72,10 @@ def index_cmd(knowledge: Path | None, index: Path | None) -> None:
             click.echo(f"embedding {n} new or changed passages", err=True)
             bar.reset(total=n)
 
-        report = build_index(
-            knowledge, index, load_model, progress=bar.update, planned=planned, hnsw_above=settings.hnsw_above
-        )
+        with build_lock(index):  # not while a replica's Teams `refresh` builds into the same folder
+            report = build_index(
+                knowledge, index, load_model, progress=bar.update, planned=planned, hnsw_above=settings.hnsw_above
+            )
     for source, reason in report.failed.items():
         click.echo(f"failed: {source}: {reason}", err=True)
     click.echo(report.summary(), err=True)

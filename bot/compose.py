@@ -37,10 +37,16 @@ def make_assistant(settings: Settings, build_if_missing: bool = True, embedder: 
     if current_build(settings.index_dir) is None:
         if not build_if_missing:
             raise IndexMissing(f"no index at {settings.index_dir} (build it with: python -m bot index)")
-        embedder = embedder or make_embedder(settings)
-        log.info("no index at %s: building it from %s", settings.index_dir, settings.knowledge_dir)
-        report = build_index(settings.knowledge_dir, settings.index_dir, embedder, hnsw_above=settings.hnsw_above)
-        log.info(report.summary())
+        from bot.reload import build_lock
+
+        with build_lock(settings.index_dir):  # replicas starting on an empty shared folder build it once
+            if current_build(settings.index_dir) is None:
+                embedder = embedder or make_embedder(settings)
+                log.info("no index at %s: building it from %s", settings.index_dir, settings.knowledge_dir)
+                report = build_index(
+                    settings.knowledge_dir, settings.index_dir, embedder, hnsw_above=settings.hnsw_above
+                )
+                log.info(report.summary())
     snapshot = load_index(settings.index_dir)
     embedder = embedder or make_embedder(settings)
     privacy.warm_up()  # the name recogniser takes a second or two to load: not on the first question
