@@ -16,7 +16,23 @@ def _settings() -> Settings:
     return Settings()
 
 
-@click.group()
+class _DatabaseProblem(click.ClickException):
+    exit_code = 2  # as app.py: the same one line for the same bad DATABASE_URL
+
+
+class _Main(click.Group):
+    """Commands that open the database (outbox, purge, report) fail with one line, not a traceback."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+        from bot.store.db import DatabaseError
+
+        try:
+            return super().invoke(ctx)
+        except DatabaseError as exc:
+            raise _DatabaseProblem(f"database error: {exc}") from None
+
+
+@click.group(cls=_Main)
 @click.option("--log-level", default="WARNING", show_default=True, help="Logging level for stderr.")
 def main(log_level: str) -> None:
     """Lancashire County Council governance assistant."""

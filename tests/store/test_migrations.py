@@ -164,3 +164,14 @@ def test_the_migrations_build_exactly_the_tables_the_stores_declare(database_url
     with engine.connect() as conn:
         differences = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), load_tables())
     assert differences == []
+
+
+@pytest.mark.parametrize("command", ["outbox", "purge", "report"])
+def test_cli_commands_refuse_an_unreachable_database_with_one_line_and_exit_code_2(command: str, tmp_path: Path):
+    env = dict(os.environ, DATABASE_URL="postgresql://bot:s3cret@127.0.0.1:1/bot", INDEX_DIR=str(tmp_path))
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [proc.stderr.strip()] and "database error: cannot reach" in proc.stderr
+    assert "s3cret" not in proc.stderr + proc.stdout
