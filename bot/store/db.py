@@ -53,9 +53,7 @@ def make_engine(url: str) -> Engine:
     kwargs: dict = {}
     if parsed.drivername.startswith("postgresql"):
         # replicas outlive database restarts and failovers: test a pooled connection before use
-        # sessions in UTC: naive timestamps (SQLite-style, as the stores write them) mean UTC here too
-        connect_args = {"connect_timeout": CONNECT_TIMEOUT_S, "options": "-c timezone=UTC"}
-        kwargs.update(pool_pre_ping=True, connect_args=connect_args)
+        kwargs.update(pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
     try:
         engine = create_engine(parsed, **kwargs)
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:
@@ -69,6 +67,15 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA busy_timeout=5000")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
+
+    if engine.dialect.name == "postgresql":
+
+        @event.listens_for(engine, "connect")
+        def _utc(dbapi_conn, _record) -> None:
+            # Sessions in UTC: the stores write naive UTC timestamps (as on SQLite), and read them back as UTC.
+            with dbapi_conn.cursor() as cur:
+                cur.execute("SET TIME ZONE 'UTC'")
+            dbapi_conn.commit()
 
     return engine
 

@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.store.db import make_engine
 from bot.store.offers import OfferStore
 from bot.store.retention import DailyPurge, days_from, purge
+from bot.store.turns import TurnStore
 from tests import oversight_seed as seed
 from tests.oversight_seed import NOW, ago
 
@@ -114,3 +115,19 @@ def test_purge_command_reports_what_it_deleted(database_url: str):
     assert "conversation log: kept 30 days" in result.output and "1 deleted" in result.output
     assert "escalations (delivered): kept 365 days" in result.output and "0 deleted" in result.output
     assert _questions(engine) == []
+
+
+def test_times_stay_utc_on_a_database_whose_default_time_zone_is_not(database_url: str):
+    """A PostgreSQL server set to local time: the log's times and the purge's cut-off are still exact."""
+    engine = make_engine(database_url)
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(text(f"ALTER DATABASE \"{engine.url.database}\" SET timezone TO 'America/New_York'"))
+            conn.commit()
+        engine.dispose()
+        engine = make_engine(database_url)
+    seed.add_turn(engine, ago(30, 1), "just expired")
+    seed.add_turn(engine, ago(29, 60 * 23), "just kept")
+    assert [t.created_at for t in TurnStore(engine).since()] == [ago(30, 1), ago(29, 60 * 23)]
+    purge(engine, now=NOW)
+    assert _questions(engine) == ["just kept"]
