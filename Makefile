@@ -23,8 +23,8 @@ run: install  ## serve the bot on HOST:PORT (default 127.0.0.1:3978), building i
 	test -e index/current || $(PY) -m bot index --knowledge knowledge --index index
 	$(PY) app.py
 
-test: install  ## the whole test suite (the same command CI runs)
-	$(PY) -m pytest
+test: install  ## the whole test suite (the same command CI runs), the manifest schema test included
+	TEAMS_MANIFEST_SCHEMA="$${TEAMS_MANIFEST_SCHEMA:-$$(bash scripts/validate_manifest.sh --print-schema)}" $(PY) -m pytest
 
 lint: install
 	$(PY) -m ruff check .

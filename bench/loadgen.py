@@ -71,10 +71,13 @@ class ReplyCollector:
                 fut.set_result(time.perf_counter())
         return web.json_response({"id": uuid.uuid4().hex})
 
-    async def start(self) -> ReplyCollector:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_post("/v3/conversations/{conversation}/activities/{reply_to}", self._reply)
         app.router.add_post("/v3/conversations/{conversation}/activities", self._reply)
+
+    async def start(self) -> ReplyCollector:
+        app = web.Application()
+        self.routes(app)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -102,6 +105,7 @@ def activity(service_url: str, text: str, user: int) -> dict:
         "recipient": {"id": "28:bot", "name": "Governance Assistant"},
         "text": text,
         "locale": "en-GB",
+        "channelData": {"tenant": {"id": "tenant-1"}},  # as Teams sends it (the roster lookup reads it)
     }
 
 

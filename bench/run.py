@@ -19,6 +19,7 @@ from pathlib import Path
 
 from aiohttp import ClientSession, ClientTimeout
 
+from bench import handoff
 from bench.loadgen import ROOT, ROW_HEAD, Load, ReplyCollector, Run, Server, unique_questions
 
 OUT = ROOT / "docs" / "benchmarks.md"
@@ -108,6 +109,7 @@ async def main() -> int:
     async with ClientSession(timeout=ClientTimeout(total=120)) as http:
         off = await serve_and_measure(index_dir, False, http, full=False)
         on = await serve_and_measure(index_dir, True, http, full=True)
+    handoff_lines = handoff.report(await handoff.measure(index_dir))
     info["load average at end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     at20_on = next(r for r in on["runs"] if r.name == "20 closed-loop users")
     at20_off = next(r for r in off["runs"] if r.name == "20 closed-loop users")
@@ -177,6 +179,7 @@ async def main() -> int:
         f"- Peak RSS of app.py (VmHWM) after all runs: {on['peak_rss_mb']:.0f} MB",
         f"- Activities the connector received (batching on): {on['replies']}",
         "",
+        *handoff_lines,
         "Soak (5 minutes at 50 users, memory slope): `python -m bench.soak`, results in the section below when run.",
         "",
         "Why the 60% target is not reached, what was tried, and batching on against off with the servers taking",

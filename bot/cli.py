@@ -37,6 +37,9 @@ class _Main(click.Group):
 def main(log_level: str) -> None:
     """Lancashire County Council governance assistant."""
     logging.basicConfig(level=log_level.upper(), stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    # The level is also the handler's: bm25s sets its own logger to DEBUG when imported.
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(log_level.upper())
 
 
 from bot.package import package_cmd  # noqa: E402  (a plain module: no model, no SDK)
@@ -182,7 +185,6 @@ def eval_cmd(cases: Path, extra: Path | None, failures: bool) -> None:
     from bot.compose import make_embedder
     from bot.core.evaluate import evaluate, table, throwaway_index
 
-    logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)  # one line per entity label otherwise
     rows = []
     for n, line in enumerate(cases.read_text(encoding="utf-8").splitlines(), 1):
         if line.strip():
@@ -219,9 +221,17 @@ def _emit(answer, as_json: bool) -> None:
     default=Path("tests/data/router_questions.jsonl"),
     show_default=True,
 )
-@click.option("--write/--no-write", default=True, help="Save the weights as bot/core/router_model.json.")
+@click.option(
+    "--write/--no-write",
+    default=False,
+    show_default=True,
+    help="Overwrite the committed bot/core/router_model.json with the new weights (the fit is not "
+    "bit-for-bit repeatable, so only write when the scores justify a change).",
+)
 def train_router_cmd(cases: Path, write: bool) -> None:
-    """Fit the router's classifier on the train split only; report train and held-out scores."""
+    """Fit the router's classifier on the train split only; report train and held-out scores.
+
+    Nothing is written unless --write is given."""
     from importlib import resources
 
     from bot.compose import make_embedder
@@ -261,7 +271,11 @@ def outbox_cmd(status: str | None, retry_id: int | None, send: bool) -> None:
         click.echo(f"escalation {retry_id} queued for sending")
     if send:
         asyncio.run(make_sender(settings, store).run(until_empty=True))
-    for e in store.list(status):
+    listed = store.list(status)
+    if not listed:
+        where = settings.database_url.split("@")[-1]  # no credentials on screen
+        click.echo(f"no {status + ' ' if status else ''}escalations in {where}")
+    for e in listed:
         when = e.delivered_at or e.next_attempt_at
         label = "delivered" if e.delivered_at else "next attempt"
         error = f"  last error: {e.last_error}" if e.last_error and e.status != "delivered" else ""

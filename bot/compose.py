@@ -50,50 +50,7 @@ def make_assistant(settings: Settings, build_if_missing: bool = True, embedder: 
     snapshot = load_index(settings.index_dir)
     embedder = embedder or make_embedder(settings)
     privacy.warm_up()  # the name recogniser takes a second or two to load: not on the first question
-    return Assistant(snapshot, embedder, contacts=Contacts(ig_mailbox=settings.ig_mailbox))
-
-
-def make_adapter(settings: Settings):
-    """CloudAdapter with Bot Framework authentication from the settings (none without app id).
-
-    Inbound authentication is the SDK's; replies take the lean path in bot.teams.fast_reply.
-    """
-    from botbuilder.core import TurnContext
-
-    from bot.teams.fast_reply import (
-        FastCloudAdapter,
-        ReplySender,
-        TokenSource,
-        authority_for,
-        copy_replies_shallowly,
-        keep_key_refresh_off_the_loop,
-    )
-    from bot.teams.fast_reply import authentication as make_authentication
-
-    keep_key_refresh_off_the_loop()
-    copy_replies_shallowly()
-    tokens = None
-    if not settings.anonymous and settings.app_password:
-        authority = authority_for(settings.app_type, settings.app_tenant_id, settings.login_url or None)
-        tokens = TokenSource(settings.app_id, settings.app_password, authority, "https://api.botframework.com")
-    adapter = FastCloudAdapter(
-        make_authentication(settings), ReplySender(tokens), require_service_url_claim=not settings.anonymous
-    )
-
-    async def on_error(context: TurnContext, error: Exception) -> None:
-        from bot.logs import correlation_id
-
-        correlation = correlation_id.get()
-        log.exception("turn failed correlation=%s", correlation, exc_info=error)
-        try:
-            await context.send_activity(
-                f"Sorry, something went wrong on my side. Please try again. (reference {correlation})"
-            )
-        except Exception:  # the channel itself may be unreachable; the log has the details
-            log.warning("could not tell the user about failure correlation=%s", correlation)
-
-    adapter.on_turn_error = on_error
-    return adapter
+    return Assistant(snapshot, embedder, contacts=Contacts(ig_mailbox=settings.ig_mailbox, ig_team=settings.ig_team))
 
 
 def make_web_app(settings: Settings, embedder: Embedder | None = None, engine=None):
@@ -103,7 +60,7 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None, engine=No
     """
     import bot.teams.builtin  # noqa: F401  (registers the built-in commands)
     from bot.reload import IndexService
-    from bot.store.conversation_state import FOLLOW_UP, REPLY, SharedContext
+    from bot.store.conversation_state import FOLLOW_UP, OFFERED, REPLY, SharedContext
     from bot.store.db import open_database
     from bot.store.feedback import FeedbackStore
     from bot.store.retention import DailyPurge, days_from
@@ -113,6 +70,7 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None, engine=No
         ig_commands,  # noqa: F401  (refresh, index status)
         oversight,  # noqa: F401  (about, report)
     )
+    from bot.teams.adapter import make_adapter
     from bot.teams.handler import GovernanceBot
     from bot.web import CLEANUP_HOOKS, ServiceState, create_app
 
@@ -126,21 +84,25 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None, engine=No
 
     state.probes.append(lambda: {"embedding_batches": batcher.batches, "batched_questions": batcher.items})
 
+    placing: set[asyncio.Task] = set()
+    places: dict[str, object] = {}  # the Neighbourhood of the index being served
+
     def on_swap(assistant: Assistant) -> None:
         state.details.update(index=assistant.snapshot.build_id, chunks=len(assistant.snapshot.chunks))
+        task = asyncio.get_running_loop().create_task(place_suggestions(assistant))  # a new index: new places
+        placing.add(task)
+        task.add_done_callback(placing.discard)
 
     engine = engine or open_database(settings.database_url)
     turns = TurnWriter(TurnStore(engine))  # rows queued, written once a second (bot.store.turn_writer)
     state.probes.append(lambda: {"conversation_log_dropped": turns.dropped})  # rows lost to a stuck database
     purger = DailyPurge(engine, days_from(settings))
-    # Follow-up and feedback context in the database, so any replica can continue a conversation.
-    memory = SharedContext(
-        engine,
-        FOLLOW_UP,
-        settings.conversation_memory_items,
-        settings.conversation_memory_minutes * 60,
-        hash_keys=True,  # the key holds Teams conversation and user ids
-    )
+    # Follow-up context, offered buttons and feedback context in the database, so any replica can
+    # continue a conversation (the keys hold Teams conversation and user ids: hashed).
+    minutes = settings.conversation_memory_minutes * 60
+    items = settings.conversation_memory_items
+    memory = SharedContext(engine, FOLLOW_UP, items, minutes, _turn_json, _turn_from_json, hash_keys=True)
+    offered = SharedContext(engine, OFFERED, items, minutes, hash_keys=True)
     recent = SharedContext(
         engine, REPLY, settings.conversation_memory_items, 24 * 3600, encode=_record_json, decode=_record_from_json
     )
@@ -151,6 +113,7 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None, engine=No
         "assistant": lambda: holder.get("assistant"),
         "privacy_url": settings.privacy_url,
         "ig_mailbox": settings.ig_mailbox,
+        "ig_team": settings.ig_team,
     }
 
     def record_turn(activity, answer, latency_ms: float) -> None:
@@ -162,11 +125,29 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None, engine=No
             return await batcher.submit(text)
         return await asyncio.get_running_loop().run_in_executor(None, holder["assistant"].answer, text)
 
-    def topics() -> list[str]:
-        """Section headings of the loaded documents, offered as follow-up questions."""
-        assistant = holder.get("assistant")
-        chunks = assistant.snapshot.chunks if assistant else []
-        return list(dict.fromkeys(c.section for c in chunks if c.section))
+    async def place_suggestions(assistant: Assistant) -> None:
+        """Answer the documents' curated questions once per index, to offer them near their answers."""
+        from bot.core.load import curated_questions
+        from bot.core.suggest import Neighbourhood
+
+        loop = asyncio.get_running_loop()
+        snapshot = assistant.snapshot
+        try:
+            curated = await loop.run_in_executor(None, curated_questions, settings.knowledge_dir)
+            build = Neighbourhood.build
+            hood = await loop.run_in_executor(None, build, curated, snapshot.chunks, assistant.answer_many)
+        except Exception:  # suggestions are a nicety: answering must go on without them
+            log.exception("could not place the curated questions")
+            return
+        places["suggestions"] = hood
+        log.info("suggestions: %d of %d curated questions answered", len(hood.placed), len(curated))
+
+    def suggest(answer, asked):  # type: ignore[no-untyped-def]
+        hood = places.get("suggestions")
+        return hood.near(answer, asked) if hood is not None else []
+
+    def score(question: str, texts: list[str]):  # type: ignore[no-untyped-def]
+        return holder["assistant"].similarity(question, texts)
 
     async def startup() -> None:
         loop = asyncio.get_running_loop()
@@ -180,6 +161,7 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None, engine=No
         await loop.run_in_executor(None, assistant.answer, "Who wrote the policy for Jane Doe?")
         assistant.cache = AnswerCache(settings.answer_cache_size)
         holder["assistant"] = assistant
+        await place_suggestions(assistant)  # before ready: the first answer already has its suggestions
         state.details.update(index=assistant.snapshot.build_id, chunks=len(assistant.snapshot.chunks))
         state.ready = True
         log.info("ready: index %s, %d chunks", assistant.snapshot.build_id, len(assistant.snapshot.chunks))
@@ -200,7 +182,7 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None, engine=No
     async def startup_all() -> None:
         # Background loops (outbox sender, conversation-log and conversation-state writers): asked to stop at shutdown,
         # given ten seconds to finish what they hold, then cancelled.
-        for worker in (sender, turns, memory, recent):
+        for worker in (sender, turns, memory, offered, recent):
             task = asyncio.create_task(worker.run())
 
             async def stop(worker=worker, task=task) -> None:  # type: ignore[no-untyped-def]
@@ -220,7 +202,9 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None, engine=No
             services=services,
             ig_members=settings.ig_member_ids,
             feedback=FeedbackStore(engine),
-            topics=topics,
+            suggest=suggest,
+            score=score,
+            stale_after_months=settings.source_stale_months,
             memory_items=settings.conversation_memory_items,
             memory_minutes=settings.conversation_memory_minutes,
             escalations=flow,
@@ -228,6 +212,7 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None, engine=No
             typing_delay=settings.typing_delay_ms / 1000,
             memory=memory,
             recent=recent,
+            offered=offered,
         ),
         state,
         startup=startup_all,
@@ -251,6 +236,16 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None, engine=No
     app.on_cleanup.append(close)
     app[PURGE] = purger
     return app
+
+
+def _turn_json(turn) -> dict:  # type: ignore[no-untyped-def]
+    return {"question": turn.question, "said": turn.said}
+
+
+def _turn_from_json(data: dict):  # type: ignore[no-untyped-def]
+    from bot.teams.conversation import Turn
+
+    return Turn(data["question"], data["said"])
 
 
 def _record_json(record) -> dict:  # type: ignore[no-untyped-def]

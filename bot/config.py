@@ -29,6 +29,17 @@ class Settings(BaseSettings):
     ig_mailbox: str = Field(
         "informationgovernance@lancashire.gov.uk", validation_alias=AliasChoices("IG_MAILBOX", "ig_mailbox")
     )
+    ig_team: str = Field(
+        "Information Governance Team",
+        validation_alias=AliasChoices("IG_TEAM", "ig_team"),
+        description="The team's name in every text that sends staff to it (welcome, help, declines).",
+    )
+    source_stale_months: int = Field(
+        12,
+        ge=1,
+        validation_alias=AliasChoices("SOURCE_STALE_MONTHS", "source_stale_months"),
+        description="An answer quoting a document dated longer ago than this says it may be out of date.",
+    )
     database_url: str = Field(
         f"sqlite:///{ROOT / 'data' / 'bot.sqlite3'}", validation_alias=AliasChoices("DATABASE_URL", "database_url")
     )

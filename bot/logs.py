@@ -48,6 +48,7 @@ def configure(level: str = "INFO", fmt: str = "json", stream=None) -> None:  # t
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(correlation)s]: %(message)s"))
         handler.addFilter(_add_correlation)
+    handler.setLevel(level.upper())  # also for libraries that set their own loggers' level (bm25s: DEBUG)
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

@@ -260,4 +260,4 @@ async def test_help_is_a_command_not_a_question(http, bot_url, connector):
     messages, everything = await _ask(http, bot_url, connector, " Help! ")
     assert [a["type"] for a in everything] == ["message"]  # no typing: nothing to wait for
     text = messages[0]["text"]
-    assert "automated assistant" in text and "help" in text.split("Commands:")[1].split(".")[0]
+    assert "automated assistant" in text and "- **help**:" in text.split("**Commands**")[1]

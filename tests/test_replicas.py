@@ -17,6 +17,7 @@ from bot.compose import make_web_app
 from bot.config import Settings
 from bot.store.db import make_engine
 from bot.store.feedback import FeedbackStore
+from bot.store.turns import TurnStore, conversation_hash
 from tests.conftest import KNOWLEDGE
 from tests.connector import Connector, activity, serve, wait_ready
 from tests.databases import BACKENDS, new_postgres_database
@@ -80,3 +81,19 @@ async def test_feedback_on_the_other_replica_files_the_question_and_answer(repli
     [row] = [f for f in FeedbackStore(make_engine(url)).all() if f.reply_id == reply_id]
     assert row.question == "When is the last employee conference session?"
     assert "27 November" in (row.answer or "") and row.route == "answer" and row.citations
+
+
+async def test_a_button_offered_by_one_replica_works_when_clicked_on_the_other(replicas):
+    """The Playground sends a button's title: the replica that did not offer it still knows the question."""
+    http, (a, b), connector, url = replicas
+    conv = f"a:{uuid.uuid4().hex}"
+    welcome = activity(connector.url, None, conversation=conv, type="conversationUpdate")
+    welcome["membersAdded"] = [{"id": "29:user-1"}]
+    await _post(http, a, welcome)
+    await asyncio.sleep(FLUSHED)
+    await _post(http, b, activity(connector.url, "Last conference session", conversation=conv))
+    [reply] = _answers(connector, conv)
+    assert "County Hall in Preston" in reply["text"]
+    await asyncio.sleep(1.5)  # the conversation log is written once a second: it shows what B took as the question
+    asked = [t.question for t in TurnStore(make_engine(url)).since() if t.conversation == conversation_hash(conv)]
+    assert asked == ["When is the last employee conference session?"]  # the button's question, not its title

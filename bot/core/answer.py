@@ -26,7 +26,15 @@ def citation(position: int, hit: Hit, quote: str) -> Citation:
     title = f"{c.doc_title} – {c.section}" if c.section else c.doc_title
     if c.page:
         title += f", page {c.page}"
-    return Citation(position=position, title=title, source=c.source, url=c.url, quote=shorten(quote, QUOTE_CHARS))
+    return Citation(
+        position=position,
+        title=title,
+        source=c.source,
+        url=c.url,
+        quote=shorten(quote, QUOTE_CHARS),
+        document=c.doc_title,
+        date=c.date,
+    )
 
 
 def extract(

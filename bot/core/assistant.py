@@ -154,14 +154,15 @@ class Assistant:
             )
         ex = extract(vector, passages, self._sentence_vectors)
         contact = self._contact_passage(snapshot, ex)
+        # The bot's own words claim nothing about any document; what the documents ask is
+        # quoted below, so each sentence stays with the document that says it.
         body = (
             "This is a question about using AI with personal data, so it is for the "
-            f"{c.ig_team} to decide, not me. The council's Use of Generative AI Policy asks "
-            f"services to contact them at the earliest possible opportunity: {c.ig_mailbox}."
+            f"{c.ig_team} to decide, not me. You can reach them at {c.ig_mailbox}."
         )
         parts = [body]
         if ex.text:
-            parts.append("What the council's documents say: " + ex.text)
+            parts += ["What the council's documents say:", ex.text]
         if contact is not None:
             parts.append(contact.text)
         cites = ex.citations + (contact.citations if contact else ())
@@ -212,6 +213,10 @@ class Assistant:
             f"{MAX_QUESTION_CHARS:,} characters. Please ask a shorter question, and leave out any "
             "personal data.",
         )
+
+    def similarity(self, question: str, texts: list[str]) -> np.ndarray:
+        """How close each text is to a (redacted) question: ranks the sentences a follow-up wants."""
+        return self._sentence_vectors(texts) @ self.embedder.encode([question])[0]
 
     # -- sentence embeddings, cached: the same passages are quoted again and again -----------
 

@@ -16,7 +16,7 @@ from bot.core.loaders.docx import load_docx
 from bot.core.loaders.html import load_html
 from bot.core.loaders.pdf import load_pdf
 from bot.core.loaders.structure import Block, sections_from_blocks
-from bot.core.models import Document, Section
+from bot.core.models import CuratedQuestion, Document, Section
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 
@@ -140,3 +140,33 @@ def iter_knowledge_files(root: Path) -> Iterator[Path]:
         rel = path.relative_to(root).parts
         if path.is_file() and not any(p.startswith(".") for p in rel) and supported(path):
             yield path
+
+
+def _front_matter(path: Path) -> dict[str, Any]:
+    """A Markdown or text file's front matter (other formats have none: they use a sidecar)."""
+    if LOADERS.get(path.suffix.lower()) not in (_load_markdown, _load_text):
+        return {}
+    return dict(frontmatter.loads(_decode(path.read_bytes())).metadata)
+
+
+def curated_questions(root: Path) -> list[CuratedQuestion]:
+    """Questions a document's owner wrote for staff to click, from `questions:` in its front
+    matter or sidecar. Each item is a question, or a mapping with `question` and a short `title`
+    for its button. Unreadable files are skipped here: `python -m bot index` reports them."""
+    found: list[CuratedQuestion] = []
+    for path in iter_knowledge_files(root):
+        try:
+            meta = _front_matter(path)
+            meta.update(_sidecar_meta(path))
+        except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
+            continue
+        items = meta.get("questions")
+        source = path.relative_to(root).as_posix()
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, dict):
+                question, title = str(item.get("question") or "").strip(), str(item.get("title") or "").strip()
+            else:
+                question, title = str(item or "").strip(), ""
+            if question:
+                found.append(CuratedQuestion(source, question, title or None))
+    return found

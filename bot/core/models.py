@@ -38,6 +38,15 @@ class Document:
 
 
 @dataclass(frozen=True)
+class CuratedQuestion:
+    """A question a document's owner offers staff (front matter or sidecar `questions:`)."""
+
+    source: str  # the document it was written for
+    question: str  # what a click sends
+    title: str | None = None  # a short button title, if the author gave one
+
+
+@dataclass(frozen=True)
 class Chunk:
     """A retrievable passage: a few sentences of one section, with a stable id."""
 
@@ -83,6 +92,11 @@ class Citation:
     source: str
     url: str | None
     quote: str
+    document: str | None = None  # the cited document's title, for "From the staff bulletin of …"
+    date: str | None = None  # the document's date (ISO), so a reader can tell how current it is
+
+
+CONTRACT_CITATION = ("position", "title", "source", "url", "quote")  # contract 3's fields, in order
 
 
 @dataclass(frozen=True)
@@ -101,6 +115,6 @@ class Answer:
         return {
             "route": self.route.value,
             "text": self.text,
-            "citations": [asdict(c) for c in self.citations],
+            "citations": [{k: v for k, v in asdict(c).items() if k in CONTRACT_CITATION} for c in self.citations],
             "confidence": round(float(self.confidence), 4),
         }

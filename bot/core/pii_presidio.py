@@ -31,6 +31,9 @@ _EXCLUDE = ("tok2vec", "tagger", "parser", "senter", "attribute_ruler", "lemmati
 # Set BOT_PRIVACY_NER=0 to use the rules alone (for example in tests of other modules).
 ENV_SWITCH = "BOT_PRIVACY_NER"
 
+# The labels spaCy models use for people (PER and PERSON); Presidio reports both as PERSON.
+_PERSON_LABELS = frozenset({"PERSON", "PER"})
+
 _lock = threading.Lock()
 _state: dict[str, Any] = {"loaded": False, "analyzer": None, "error": None}
 
@@ -47,20 +50,38 @@ def _offline_tldextract() -> None:
     tld_module.TLD_EXTRACTOR = offline  # what tldextract.extract() (used by Presidio) calls
 
 
+def _person_only(labels: tuple[str, ...], config: Any) -> Any:
+    """NER configuration that maps the model's person labels to PERSON and ignores every other.
+
+    Presidio warns ("Entity CARDINAL is not mapped to a Presidio entity") on each entity of a
+    label it has no mapping for, on every question; the other labels (dates, places, numbers)
+    are not used here, so they are dropped before Presidio looks at them.
+    """
+    return config(
+        model_to_presidio_entity_mapping={label: "PERSON" for label in _PERSON_LABELS},
+        labels_to_ignore=sorted(set(labels) - _PERSON_LABELS),
+    )
+
+
 def _build() -> Any:
     _offline_tldextract()
     import spacy
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
-    from presidio_analyzer.nlp_engine import SpacyNlpEngine
+    from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
     from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
+    nlp = spacy.load(MODEL_NAME, exclude=list(_EXCLUDE))
+
     class _LocalSpacyEngine(SpacyNlpEngine):  # type: ignore[misc]
-        """Loads the installed model by name with the NER alone; never downloads."""
+        """Uses the installed model, loaded by name with the NER alone; never downloads."""
 
         def load(self) -> None:
-            self.nlp = {LANGUAGE: spacy.load(MODEL_NAME, exclude=list(_EXCLUDE))}
+            self.nlp = {LANGUAGE: nlp}
 
-    engine = _LocalSpacyEngine(models=[{"lang_code": LANGUAGE, "model_name": MODEL_NAME}])
+    engine = _LocalSpacyEngine(
+        models=[{"lang_code": LANGUAGE, "model_name": MODEL_NAME}],
+        ner_model_configuration=_person_only(nlp.get_pipe("ner").labels, NerModelConfiguration),
+    )
     registry = RecognizerRegistry(
         recognizers=[SpacyRecognizer(supported_language=LANGUAGE, supported_entities=["PERSON"])],
         supported_languages=[LANGUAGE],
@@ -115,8 +136,6 @@ def person_spans(text: str) -> list[tuple[int, int]] | None:
     return sorted((r.start, r.end) for r in results if r.entity_type == "PERSON")
 
 
-# PERSON as Presidio's spaCy engine maps spaCy's labels (PER and PERSON); score is constant.
-_PERSON_LABELS = frozenset({"PERSON", "PER"})
 _prefetch = threading.local()
 
 

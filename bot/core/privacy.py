@@ -1,10 +1,11 @@
 """Find and redact personal data in a question before it is logged, embedded, stored or emailed.
 
 Two passes. First rules, which are fast and exact: emails, UK phone numbers, National Insurance
-numbers, NHS numbers (check digit verified), postcodes, dates in a birth context, and names
-marked by a title ("Mrs Patel") or by context ("my colleague Sarah", "a resident called Joe").
-Then people's names found by Presidio's spaCy NER (``bot.core.pii_presidio``), filtered so that
-places, products, team names, job titles and sentence-initial words are not taken for names.
+numbers, NHS numbers, postcodes (all by shape: an invalid or specimen number is still redacted),
+dates in a birth context, and names marked by a title ("Mrs Patel") or by context ("my colleague
+Sarah", "a resident called Joe"). Then people's names found by Presidio's spaCy NER
+(``bot.core.pii_presidio``), filtered so that places, products, team names, job titles, task
+verbs ("Summarise") and sentence-initial words are not taken for names.
 If Presidio can't be loaded the rules still run, and a warning is logged once.
 
 ``redact(text)`` returns the text with each item replaced by a placeholder such as
@@ -43,7 +44,7 @@ class Redaction:
 
 
 def nhs_number_valid(digits: str) -> bool:
-    """Modulus 11 check of a 10-digit NHS number."""
+    """Modulus 11 check of a 10-digit NHS number (not used to decide redaction: shape does)."""
     if len(digits) != 10 or not digits.isdigit():
         return False
     total = sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True))
@@ -62,24 +63,40 @@ def warm_up() -> bool:
     return available
 
 
+def _wordset(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
 # -- identifiers ----------------------------------------------------------------------------
+# Shape decides, never validity: issuing rules (prefixes HMRC never issues, the NHS check digit,
+# postcode letters) tell a real number from a typo, but someone who types "my NI number is
+# QQ 12 34 56 C" is still giving personal data, and a mistyped number is usually one digit away
+# from a real one.
 
 _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
-# +44 / 0044 (optionally "(0)") or a leading 0, then 9-10 national digits, which may be split by
-# spaces, dashes or a closing bracket: 07700 900123, 01772 533000, (01772) 533000,
-# +44 (0)1772 533000, +447700900123, 020 7946 0958.
-_PHONE = re.compile(r"(?<![\w+(])(?:(?:\+|\b00)\s?44\s?(?:\(0\)\s?|0\s?)?|\(?0)[1-9](?:\)?[\s-]?\d){8,9}(?!\d)")
-# NI number: two letters (not D F I Q U V; second not O; never-issued pairs excluded), six digits, A-D.
+# +44 / 0044 (optionally bracketed, optionally "(0)") or a leading 0, then 9-10 national digits,
+# which may be split by spaces, dashes, dots or a closing bracket: 07700 900123, 01772 533000,
+# (01772) 533000, +44 (0)1772 533000, (+44) 7700 900123, 07700.900.123, 020 7946 0958.
+_PHONE = re.compile(
+    r"(?<![\w+(])(?:\(?(?:\+|\b00)\s?44\)?\s?(?:\(0\)\s?|0\s?)?|\(0\)\s?|\(?0)"
+    r"[1-9](?:\)?[\s.-]?\d){8,9}(?!\d)"
+)
+_GAP = r"[\s-]{0,3}"
+# NI number: two letters, six digits (2-2-2 or 3-3, any spacing or dashes), an optional letter.
+# A spaced single "a" or "I" followed by a word is the next word, not the final letter.
 _NINO = re.compile(
-    r"\b(?!BG|GB|NK|KN|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]"
-    r"[\s-]?\d{2}[\s-]?\d{2}[\s-]?\d{2}[\s-]?[A-D]\b",
+    rf"\b(?P<prefix>[A-Z]{{2}})(?P<gap>{_GAP})(?:\d{{2}}{_GAP}\d{{2}}{_GAP}\d{{2}}|\d{{3}}{_GAP}\d{{3}})"
+    rf"(?P<suffix>{_GAP}(?-i:(?![aiI]\s+[A-Za-z]))[A-Z])?\b",
     re.I,
 )
-# NHS number: 10 digits, grouped 3-3-4 with one kind of separator or none; the check digit decides.
-_NHS = re.compile(r"(?<![\w+/-])(?<!\d[.,])\d{3}([ -]?)\d{3}\1\d{4}(?![\w/]|[.,]\d)")
-# Postcode: outward code, optional space, inward code; "B2 2nd" (an ordinal) is not a postcode.
-_POSTCODE = re.compile(r"\b[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?\s?(?-i:(?!\d(?:st|nd|rd|th)\b))\d[ABD-HJLNP-UW-Z]{2}\b", re.I)
-
+# "to 100000", "on 123 456", "no 123456": a word, then a number, is not an NI number; in capitals
+# or with a final letter ("ON 12 34 56", "to 12 34 56 A") it is.
+_TWO_LETTER_WORDS = _wordset("am an as at be by do go he hi if in is it me my no of oh ok on or so to up us we")
+# NHS number: 10 digits, grouped 3-3-4 (spaces or dashes) or none; valid check digit or not.
+_NHS = re.compile(r"(?<![\w+/-])(?<!\d[.,])\d{3}[ \t-]?\d{3}[ \t-]?\d{4}(?![\w/]|[.,]\d)")
+# Postcode: outward code (1-2 letters, a digit, an optional letter or digit), optional space,
+# inward code (a digit, two letters); any case. "B2 2nd" (an ordinal) is not a postcode.
+_POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?(?:\s{1,2}|-)?(?-i:(?!\d(?:st|nd|rd|th)\b))\d[A-Z]{2}\b", re.I)
 _MONTH = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
@@ -103,9 +120,19 @@ _DOB = re.compile(
 
 
 def _nhs(m: re.Match[str]) -> bool:
-    digits = re.sub(r"\D", "", m.group(0))
     # A number starting 0 is left to the phone rule (NHS numbers in England don't start with 0).
-    return not digits.startswith("0") and nhs_number_valid(digits)
+    return not m.group(0).startswith("0")
+
+
+def _nino(m: re.Match[str]) -> bool:
+    prefix = m.group("prefix")
+    a_word_then_a_number = (
+        m.group("suffix") is None
+        and any(c.isspace() for c in m.group("gap"))
+        and not prefix.isupper()
+        and prefix.lower() in _TWO_LETTER_WORDS
+    )
+    return not a_word_then_a_number
 
 
 # kind, pattern, match group to replace, accept test
@@ -126,17 +153,14 @@ def _dob_span(m: re.Match[str]) -> tuple[int, int] | None:
 _RULES: list[_Rule] = [
     (EMAIL, _EMAIL, _whole()),
     (DOB, _DOB, _dob_span),
-    (NINO, _NINO, _whole()),
-    (NHS, _NHS, _whole(_nhs)),
+    (NINO, _NINO, _whole(_nino)),
+    # Phone before NHS: the national part of "0044 161 496 0123" is shaped like an NHS number.
     (PHONE, _PHONE, _whole()),
+    (NHS, _NHS, _whole(_nhs)),
     (POSTCODE, _POSTCODE, _whole()),
 ]
 
 # -- names ----------------------------------------------------------------------------------
-
-
-def _wordset(words: str) -> frozenset[str]:
-    return frozenset(words.split())
 
 
 _TITLES = ("mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor", "cllr", "councillor", "sir", "dame")
@@ -182,7 +206,8 @@ _PRODUCTS = _wordset(
     servicenow whisper deepseek perplexity midjourney dall-e firefly fireflies fathom notion
     canva adobe acrobat photoshop dropbox wetransfer egress windows android iphone ipad apple
     chrome edge bing azure aws github llama mistral granola tldv copilot365 m365 office365
-    office intune defender purview entra"""
+    office intune defender purview entra gen genai gen-ai gmail hotmail yahoo icloud chatbot
+    chatbots llm llms"""
 )
 _ORG_WORDS = _wordset(
     """council county lancashire team teams service services department directorate unit hub
@@ -212,14 +237,34 @@ _PLACES = _wordset(
     britain wales scotland bolton wigan kendal cumbria yorkshire north south east west west
     lancs cuerden fishergate nelson"""
 )
+# What a staff member asks an AI tool to do. spaCy's small model takes a capitalised one at the
+# start of a question for a name ("Summarise this report" -> "[name] this report"), or joins it
+# to the name after it ("Summarise John Smith's notes" -> "[name]'s notes").
+_TASK_VERBS = _wordset(
+    """summarise summarize summarising summarizing summary transcribe draft redraft rewrite
+    translate redact anonymise anonymize pseudonymise pseudonymize proofread explain outline
+    describe list compare review analyse analyze extract generate create write convert
+    classify categorise categorize paraphrase shorten simplify format tidy correct edit prepare
+    produce minute upload paste forward attach store save delete search find show give make
+    plan schedule scan sort filter merge split highlight flag score rank assess evaluate predict
+    recommend suggest identify match link fill complete submit approve sign remind notify publish
+    print copy move archive export import download sync record share"""
+)
 _CALENDAR = _wordset(
     """january february march april may june july august september october november december
     jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday
     saturday sunday christmas easter bank holiday"""
 )
-_NOT_NAMES = _FUNCTION_WORDS | _PRODUCTS | _ORG_WORDS | _PLACES | _CALENDAR | frozenset(_TITLES)
+_NOT_NAMES = _FUNCTION_WORDS | _PRODUCTS | _TASK_VERBS | _ORG_WORDS | _PLACES | _CALENDAR | frozenset(_TITLES)
 # Words after a title or a context cue that end a name ("Mrs Patel Teams" -> "Mrs Patel").
 _NAME_STOPPERS = _FUNCTION_WORDS | _PRODUCTS | _ORG_WORDS | _CALENDAR
+# Words the NER joins to a name that are not part of it. Before a name: function words, task
+# verbs and products ("Summarise John Smith", "Gen AI John Smith" -> "John Smith"). After a name
+# only words that are never surnames, so "Sarah Slack", "Tom Edge" or "Amy Link" stay whole.
+_LEADING_NON_NAMES = _FUNCTION_WORDS | _TASK_VERBS | _PRODUCTS
+_TRAILING_NON_NAMES = _FUNCTION_WORDS | _wordset(
+    "ai gen genai gen-ai gpt chatgpt openai copilot gemini gmail hotmail sharepoint onedrive outlook teams"
+)
 # Product names that are also people's names: a product only when the words around say so.
 _DUAL_USE = frozenset({"claude", "alexa", "siri", "jasper", "sage", "ada"})
 _PRODUCT_CUES_BEFORE = _wordset(
@@ -310,9 +355,9 @@ def _ner_name(text: str, start: int, end: int) -> tuple[int, int] | None:
     """Clean one NER PERSON span; None when it is not a person's name."""
     start, end = _trim(text, start, end)
     words = _words(text, start, end)
-    while words and (words[0][2] in _FUNCTION_WORDS or not words[0][2]):  # "Can Sarah", "Hi Jo"
+    while words and (words[0][2] in _LEADING_NON_NAMES or not words[0][2]):  # "Can Sarah", "Summarise Jo"
         words.pop(0)
-    while words and (words[-1][2] in _FUNCTION_WORDS or not words[-1][2]):  # "Jo Bloggs here"
+    while words and (words[-1][2] in _TRAILING_NON_NAMES or not words[-1][2]):  # "Jo Bloggs here"
         words.pop()
     if not words:
         return None
@@ -336,9 +381,9 @@ def _rule_name(text: str, start: int, end: int, titled: bool) -> tuple[int, int]
     while len(words) > first + 1 and words[-1][2] in _NAME_STOPPERS:
         words.pop()
     name = words[first:]
-    # After a title or "my colleague", a capitalised place or given name that is also a word
-    # ("Mr Preston", "my colleague Will") is still a name; a product or team is not.
-    if not name or all(w in _NOT_NAMES - _PLACES - _AMBIGUOUS_NAMES for _, _, w in name):
+    # After a title or "my colleague", a capitalised place, given name or verb that is also a
+    # word ("Mr Preston", "my colleague Will", "Mrs Link") is still a name; a product or team is not.
+    if not name or all(w in _NOT_NAMES - _PLACES - _AMBIGUOUS_NAMES - _TASK_VERBS for _, _, w in name):
         return None
     return _trim(text, words[0][0], words[-1][1])
 

@@ -98,7 +98,8 @@ def _bar_png(labels: list[str], values: list[float], title: str, horizontal: boo
     height = 0.9 + 0.32 * len(labels) if horizontal else 3.2
     fig, ax = plt.subplots(figsize=(7.5, height), dpi=96)
     try:
-        short = [lab if len(lab) <= 48 else lab[:47] + "…" for lab in labels]
+        # Matplotlib reads "$…$" as mathematical markup (and fails on some): show a typed $ as a $.
+        short = [(lab if len(lab) <= 48 else lab[:47] + "…").replace("$", r"\$") for lab in labels]
         if horizontal:
             ax.barh(short[::-1], values[::-1], color="#1f5f8b")
             ax.xaxis.get_major_locator().set_params(integer=True)

@@ -3,15 +3,18 @@
 Two maps with the get/put shape of bot.teams.conversation.Bounded, kept in one table so that
 any replica behind the Bot Service can continue a conversation another one started:
 
-- "follow-up": the last *redacted* question per conversation and person (keys are hashed);
+- "follow-up": the last exchange per conversation and person, the *redacted* question and what the
+  bot said (keys are hashed);
+- "offered": the suggestion buttons last offered there (title -> the question it asks);
 - "reply": per reply activity id, the redacted question, the answer, route and cited titles,
   so feedback clicked on a reply files them, on whichever replica the click lands.
 
 The fast path stays fast: `put` only queues (a background flush writes the queue in one
 transaction every quarter second, as the conversation log does), and `get` answers from the
-queue first. Rows are bounded in age (read only while fresh; expired rows deleted by the flush)
-and in number (the oldest beyond the limit deleted), and purged by the retention rules
-(bot.store.retention) with the conversation log.
+queue first; a turn reads its conversation's state in one hop off the event loop. Rows are
+bounded in age (read only while fresh; expired rows deleted by the flush) and in number (the
+oldest beyond the limit deleted), and purged by the retention rules (bot.store.retention)
+with the conversation log.
 """
 
 from __future__ import annotations
@@ -36,12 +39,12 @@ from bot.store.migrate import ensure_schema
 
 log = logging.getLogger(__name__)
 
-FOLLOW_UP, REPLY = "follow-up", "reply"
+FOLLOW_UP, OFFERED, REPLY = "follow-up", "offered", "reply"
 
 conversation_state = Table(
     "conversation_state",
     metadata,
-    Column("kind", String(16), primary_key=True),  # FOLLOW_UP | REPLY
+    Column("kind", String(16), primary_key=True),  # FOLLOW_UP | OFFERED | REPLY
     Column("key", String(200), primary_key=True),  # sha256 of the conversation and person; a reply id
     Column("value", Text, nullable=False),  # JSON; only redacted text
     Column("updated_at", DateTime(timezone=True), nullable=False, index=True),

@@ -20,11 +20,17 @@ class CommandContext:
 
     turn: TurnContext
     services: dict[str, object] = field(default_factory=dict)
+    ig_members: frozenset[str] = frozenset()  # Entra object ids (lower case) of the IG team
 
     @property
     def user_object_id(self) -> str | None:
         sender = self.turn.activity.from_property
         return getattr(sender, "aad_object_id", None) if sender else None
+
+    @property
+    def ig_member(self) -> bool:
+        """Whether the sender is in the IG team: IG-only commands are run and shown to them only."""
+        return (self.user_object_id or "").lower() in self.ig_members
 
 
 Handler = Callable[[CommandContext], Awaitable["str | Activity"]]

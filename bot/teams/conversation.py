@@ -4,9 +4,12 @@ Pure logic over plain values (no botbuilder types), so the handler stays a thin 
 
 - mentions: in channels and group chats the bot answers only when @mentioned, with the mention
   text removed from the question;
-- memory: the last *redacted* question per conversation and person, bounded in size and age,
-  so a follow-up ("and what form do I fill in?") is answered in the context of the turn before;
-- suggestions: three questions in the welcome, and follow-ups after an answer;
+- memory: the last *redacted* question per conversation and person, and what the bot said to
+  it, bounded in size and age, so a follow-up ("and what form do I fill in?") is answered in
+  the context of the turn before, and the same text is never sent twice in a row;
+- suggestions: three questions after the welcome, and questions the same or nearby sections
+  answer after an answer (bot.core.suggest), in a message that still reads well once Teams
+  has removed its buttons;
 - recent replies: what each recent answer was, keyed by the reply's activity id, so feedback
   clicked on it can be stored with the (redacted) question and the answer.
 """
@@ -22,12 +25,14 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from bot.core.models import Answer, Route
+from bot.core.suggest import Suggestion
 
-WELCOME_QUESTIONS = (
-    "Who do I contact about AI and personal data?",
-    "When is the last employee conference session?",
-    "What is happening with children's social care reform?",
+WELCOME_SUGGESTIONS = (
+    Suggestion("Contact about AI and data", "Who do I contact about AI and personal data?"),
+    Suggestion("Last conference session", "When is the last employee conference session?"),
+    Suggestion("Children's social care reform", "What is happening with children's social care reform?"),
 )
+WELCOME_QUESTIONS = tuple(s.question for s in WELCOME_SUGGESTIONS)
 
 # Words that make a short question lean on the one before it.
 _OPENERS = re.compile(r"^(and|also|but|so|then|plus|what about|how about|same for|what else)\b", re.I)
@@ -112,19 +117,34 @@ class AnswerRecord:
     citations: tuple[str, ...]
 
 
-def followups(answer: Answer, topics: Iterable[str], asked: str, limit: int = 2) -> list[str]:
-    """Questions worth offering after an answer (shown as buttons in personal chats)."""
-    if answer.route is Route.ESCALATE:
-        options = ["And what form do I fill in?", "What does the council say about AI and data protection?"]
-    elif answer.route is Route.DECLINE:
-        options = list(WELCOME_QUESTIONS)
-    else:
-        cited = {c.title.lower() for c in answer.citations}
-        options = [f"Tell me about {t}" for t in topics if t and t.lower() not in cited]
-        options += list(WELCOME_QUESTIONS)
-    asked_key = asked.lower().strip(" ?")
-    out: list[str] = []
-    for option in options:
-        if option.lower().strip(" ?") != asked_key and option not in out:
-            out.append(option)
-    return out[:limit]
+@dataclass(frozen=True)
+class Turn:
+    """The last exchange in a conversation: the redacted question and the text the bot sent."""
+
+    question: str
+    said: str
+
+
+def suggestions_for(
+    answer: Answer, near: Callable[[Answer, tuple[str, ...]], list[Suggestion]], asked: tuple[str, ...]
+) -> list[Suggestion]:
+    """What to offer after an answer: questions about the cited or nearby sections; after a
+    decline, the welcome's questions (the bot has nothing nearby to go on)."""
+    if answer.route is Route.DECLINE:
+        skip = {a.lower().strip(" ?") for a in asked}
+        return [s for s in WELCOME_SUGGESTIONS if s.question.lower().strip(" ?") not in skip][:2]
+    return near(answer, asked)
+
+
+def _listed(questions: list[str], conjunction: str) -> str:
+    quoted = [f"“{q}”" for q in questions]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + f" {conjunction} " + quoted[-1]
+
+
+def offer_text(suggestions: list[Suggestion], welcome: bool = False) -> str:
+    """The words that carry the buttons. Teams drops the buttons once the person replies, so
+    the message names the questions itself and still makes sense without them."""
+    questions = [s.question for s in suggestions]
+    if welcome:
+        return f"To get started, you could ask {_listed(questions, 'or')}, or type your own question."
+    return f"Related questions these documents answer: {_listed(questions, 'and')}"

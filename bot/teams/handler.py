@@ -7,43 +7,53 @@ import inspect
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date
 from http import HTTPStatus
 
-from botbuilder.core import ActivityHandler, InvokeResponse, MessageFactory, TurnContext
+from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ChannelAccount
 
+from bot.core.attribution import STALE_MONTHS, attribute
+from bot.core.follow_up import focus, nothing_new, point_back
 from bot.core.models import Answer, Route
 from bot.core.privacy import redact
+from bot.core.suggest import Suggestion, button_title
 from bot.core.text import clean
 from bot.store.conversation_state import SharedContext
 from bot.store.feedback import Feedback, FeedbackStore
 from bot.teams import commands
 from bot.teams.conversation import (
     WELCOME_QUESTIONS,
+    WELCOME_SUGGESTIONS,
     AnswerRecord,
     Bounded,
-    followups,
+    Turn,
     is_follow_up,
     needs_mention,
+    offer_text,
     strip_mentions,
+    suggestions_for,
     with_context,
 )
 from bot.teams.escalation import EscalationFlow
-from bot.teams.oversight import transparency_note
-from bot.teams.render import answer_activity, text_activity, typing_activity
+from bot.teams.oversight import contacts, transparency_note
+from bot.teams.render import answer_activity, safe_text, text_activity, typing_activity
 
 log = logging.getLogger(__name__)
 
-FOLLOW_UP_PROMPT = "You could also ask:"
 
-WELCOME = (
-    "Hello, I'm the Governance Assistant, an automated assistant for Lancashire County Council "
-    "staff. I answer questions from the council's own policy documents and staff bulletins, and "
-    "I show the sources I used. If the documents don't cover something, I'll say so.\n\n"
-    "Please don't paste personal data (names, case notes, contact details) into this chat. "
-    "Questions about using AI with personal data go to the Information Governance Team."
-)
+def welcome_text(services: dict[str, object]) -> str:
+    """The greeting: what the bot is, what not to paste, and how to reach a person. Sent without
+    buttons, so Teams renders its paragraphs and its privacy-notice link."""
+    team, _ = contacts(services)
+    return (
+        "Hello, I'm the Governance Assistant, an automated assistant for Lancashire County Council "
+        "staff. I answer questions from the council's own policy documents and staff bulletins, and "
+        "I show the sources I used. If the documents don't cover something, I'll say so.\n\n"
+        "Please don't paste personal data (names, case notes, contact details) into this chat. "
+        f"Questions about using AI with personal data go to the {team}.\n\n{transparency_note(services)}"
+    )
 
 
 class GovernanceBot(ActivityHandler):
@@ -55,14 +65,18 @@ class GovernanceBot(ActivityHandler):
         services: dict[str, object] | None = None,
         ig_members: frozenset[str] = frozenset(),
         feedback: FeedbackStore | None = None,
-        topics: Callable[[], list[str]] = list,
+        suggest: Callable[[Answer, tuple[str, ...]], list[Suggestion]] | None = None,
         memory_items: int = 10_000,
         memory_minutes: float = 30.0,
         escalations: EscalationFlow | None = None,
         on_answered: Callable[[Activity, Answer, float], None] | None = None,
         typing_delay: float = 1.0,
-        memory: Bounded[str, str] | SharedContext[str] | None = None,
+        score: Callable[[str, list[str]], Sequence[float]] | None = None,
+        stale_after_months: int = STALE_MONTHS,
+        today: Callable[[], date] = date.today,
+        memory: Bounded[str, Turn] | SharedContext[Turn] | None = None,
         recent: Bounded[str, AnswerRecord] | SharedContext[AnswerRecord] | None = None,
+        offered: Bounded[str, dict[str, str]] | SharedContext[dict[str, str]] | None = None,
     ) -> None:
         self._answer = answer
         self._typing_delay = typing_delay  # show "typing" only when there is something to wait for
@@ -71,11 +85,16 @@ class GovernanceBot(ActivityHandler):
         self._services = services or {}
         self._ig_members = ig_members
         self._feedback = feedback
-        self._topics = topics
+        self._suggest = suggest  # questions near an answer's sources (bot.core.suggest)
+        self._score = score  # ranks quoted sentences against a question (for follow-ups)
+        self._stale_after_months = stale_after_months
+        self._today = today
         # Only redacted text is ever kept, and only for a while: see bot.teams.conversation.
         # The service passes maps in the database (bot.store.conversation_state), shared by replicas.
         self._memory = memory if memory is not None else Bounded(memory_items, memory_minutes * 60)
         self._recent = recent if recent is not None else Bounded(memory_items, 24 * 3600)
+        # The buttons last offered in each conversation: button title -> the question it asks.
+        self._offered = offered if offered is not None else Bounded(memory_items, memory_minutes * 60)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         started = time.perf_counter()
@@ -90,34 +109,44 @@ class GovernanceBot(ActivityHandler):
             log.info("ignored message in %s: the bot was not mentioned", scope)
             return
         text = strip_mentions(activity.text or "", mentions)
+        key = _memory_key(activity)
+        # The conversation's state may live in the database, shared by replicas: read off the loop, in one hop.
+        offered, before = await asyncio.get_running_loop().run_in_executor(None, self._state, key)
+        offered = offered or {}
+        text = offered.get(" ".join(text.split()), text)  # a button that sent its title asks its question
         command = commands.match(text)
         if command is not None:
             await self._run_command(command, turn_context)
             return
-        key = _memory_key(activity)
-        # Only a question shaped like a follow-up looks up the one before (a database read, off the loop).
-        shaped = is_follow_up(clean(text))
-        previous = await asyncio.get_running_loop().run_in_executor(None, self._memory.get, key) if shaped else None
-        follow_up = bool(previous)
-        pending = asyncio.ensure_future(self._ask(with_context(previous, text) if follow_up else text))
+        follow_up = before is not None and is_follow_up(clean(text))
+        pending = asyncio.ensure_future(self._ask(with_context(before.question, text) if follow_up else text))
         done, _ = await asyncio.wait({pending}, timeout=self._typing_delay)
         if not done:
             await turn_context.send_activity(typing_activity())
         answer = await pending
         asked = answer.question  # redacted by the core, with its context: all the bot remembers
-        suggestions = followups(answer, self._topics(), asked) if scope in (None, "personal") else []
-        sent = await turn_context.send_activity(answer_activity(answer))
+        shown, focused = await self._shown(answer, text if follow_up else "")
+        repeated = (
+            before is not None and shown.route is Route.ANSWER and not focused and nothing_new(shown, before.said)
+        )
+        if repeated:  # never the same text twice in a row: say so, and point to the passage
+            shown = point_back(shown)
+        sent = await turn_context.send_activity(answer_activity(shown))
         if answer.route is Route.ESCALATE and self._escalations is not None:
             await self._escalations.offer(turn_context, answer)
-        if suggestions:
-            # A separate message: Teams clients (the Agents Playground among them) drop the
-            # citations of a message that carries suggested actions.
-            await turn_context.send_activity(text_activity(FOLLOW_UP_PROMPT, suggestions))
+        if scope in (None, "personal") and self._suggest is not None:
+            asked_before = tuple(q for q in (asked, before.question if before else "") if q)
+            suggestions = suggestions_for(answer, self._suggest, asked_before)
+            if suggestions:
+                self._offer(key, suggestions)
+                # A message of its own: a message that carries suggested actions is shown as
+                # plain text in Teams clients (the Agents Playground), losing its citations.
+                await turn_context.send_activity(text_activity(safe_text(offer_text(suggestions)), suggestions))
         if answer.route is not Route.DECLINE and asked:
-            self._memory.put(key, asked)
+            self._memory.put(key, Turn(asked, shown.text))
         if sent is not None and sent.id:
-            cited = tuple(c.title for c in answer.citations)
-            self._recent.put(sent.id, AnswerRecord(asked, answer.text, answer.route.value, cited))
+            cited = tuple(c.title for c in shown.citations)
+            self._recent.put(sent.id, AnswerRecord(asked, shown.text, answer.route.value, cited))
         if self._on_answered is not None:
             elapsed = (time.perf_counter() - started) * 1000
             try:
@@ -126,14 +155,33 @@ class GovernanceBot(ActivityHandler):
                 log.error("could not record the turn: %s", type(exc).__name__)  # no SQL: it holds the question
         # Never log the question: it may hold personal data. Log what the bot did.
         log.info(
-            "answered route=%s confidence=%.3f citations=%d redacted=%s follow_up=%s ms=%.0f",
+            "answered route=%s confidence=%.3f citations=%d redacted=%s follow_up=%s focused=%s repeated=%s ms=%.0f",
             answer.route.value,
             answer.confidence,
             len(answer.citations),
             ",".join(answer.redacted) or "-",
             follow_up,
+            focused,
+            repeated,
             (time.perf_counter() - started) * 1000,
         )
+
+    def _state(self, key: str) -> tuple[dict[str, str] | None, Turn | None]:
+        """The buttons last offered in this conversation, and its last exchange."""
+        return self._offered.get(key), self._memory.get(key)
+
+    def _offer(self, key: str, suggestions: Sequence[Suggestion]) -> None:
+        self._offered.put(key, {button_title(s.question, s.title): s.question for s in suggestions})
+
+    async def _shown(self, answer: Answer, follow_up: str) -> tuple[Answer, bool]:
+        """The answer as staff see it: narrowed to what a follow-up asks for, quotes attributed and dated."""
+        focused = None
+        if follow_up:
+            # Ranking sentences embeds the question (model work): off the event loop.
+            loop = asyncio.get_running_loop()
+            focused = await loop.run_in_executor(None, focus, answer, follow_up, self._score)
+        shown = attribute(focused or answer, self._today(), self._stale_after_months)
+        return shown, focused is not None
 
     async def _ask(self, text: str) -> Answer:
         """The core's answer: batched (a coroutine) in the service, a plain call in some tests."""
@@ -179,15 +227,14 @@ class GovernanceBot(ActivityHandler):
         return InvokeResponse(status=int(HTTPStatus.OK), body={})
 
     async def _run_command(self, command: commands.Command, turn_context: TurnContext) -> None:
-        ctx = commands.CommandContext(turn_context, self._services)
-        if command.ig_only and (ctx.user_object_id or "").lower() not in self._ig_members:
-            await turn_context.send_activity(
-                f"Sorry, '{command.name}' is only for members of the Information Governance Team."
-            )
+        ctx = commands.CommandContext(turn_context, self._services, ig_members=self._ig_members)
+        if command.ig_only and not ctx.ig_member:
+            team, _ = contacts(self._services)
+            await turn_context.send_activity(f"Sorry, '{command.name}' is only for members of the {team}.")
             log.info("refused command=%s (not an IG member)", command.name)
             return
         reply = await command.run(ctx)
-        await turn_context.send_activity(MessageFactory.text(reply) if isinstance(reply, str) else reply)
+        await turn_context.send_activity(text_activity(reply) if isinstance(reply, str) else reply)
         log.info("command=%s", command.name)
 
     async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
@@ -195,17 +242,20 @@ class GovernanceBot(ActivityHandler):
         bot_id = activity.recipient.id if activity.recipient else None
         personal = (activity.conversation and activity.conversation.conversation_type) in (None, "personal")
         bot_added = any(m.id == bot_id for m in members_added)
-        # In a chat or channel, greet once when the bot arrives, not every new member.
-        welcome = f"{WELCOME}\n\n{transparency_note(self._services)}"
+        welcome = welcome_text(self._services)
         if personal:
+            # Two messages: the greeting without buttons (a message with buttons is shown as
+            # plain text: its link and paragraphs would be lost), then the questions to try.
+            await turn_context.send_activity(text_activity(welcome))
+            self._offer(_memory_key(activity), WELCOME_SUGGESTIONS)
             await turn_context.send_activity(
-                text_activity(welcome + "\n\nYou could start with one of these:", WELCOME_QUESTIONS)
+                text_activity(safe_text(offer_text(list(WELCOME_SUGGESTIONS), welcome=True)), WELCOME_SUGGESTIONS)
             )
-        elif bot_added:
-            examples = "\n".join(f"- {q}" for q in WELCOME_QUESTIONS)
+        elif bot_added:  # in a chat or channel, greet once when the bot arrives, not every new member
+            examples = "\n".join(f"- {safe_text(q)}" for q in WELCOME_QUESTIONS)
             await turn_context.send_activity(
                 text_activity(
-                    f"{welcome}\n\nMention me (@Governance Assistant) with your question, for example:\n{examples}"
+                    f"{welcome}\n\nMention me (@Governance Assistant) with your question, for example:\n\n{examples}"
                 )
             )
 

@@ -26,14 +26,21 @@ log = logging.getLogger(__name__)
 REPORT_DAYS = 30
 NOT_READY = "I'm still loading the council documents. Please try again in a minute."
 DEFAULT_IG_MAILBOX = "informationgovernance@lancashire.gov.uk"
+DEFAULT_IG_TEAM = "Information Governance Team"
+
+
+def contacts(services: dict[str, object]) -> tuple[str, str]:
+    """The IG team's name and mailbox as configured (IG_TEAM, IG_MAILBOX): the one source for
+    every text that sends people to them."""
+    return str(services.get("ig_team") or DEFAULT_IG_TEAM), str(services.get("ig_mailbox") or DEFAULT_IG_MAILBOX)
 
 
 def transparency_note(services: dict[str, object]) -> str:
     """The lines every welcome and `help` ends with: a person to reach, and the privacy notice."""
-    mailbox = services.get("ig_mailbox") or DEFAULT_IG_MAILBOX
+    team, mailbox = contacts(services)
     url = services.get("privacy_url") or DEFAULT_PRIVACY_URL
     return (
-        f"To reach a person, email the Information Governance Team at {mailbox}. "
+        f"To reach a person, email the {team} at {mailbox}. "
         f"How your questions are recorded, for how long and who sees them: [privacy notice]({url})."
     )
 
@@ -73,6 +80,16 @@ async def _about(ctx: CommandContext) -> str:
     )
 
 
+def literal(text: str) -> dict:
+    """A card element showing text exactly as typed: staff questions must not become markup.
+
+    A TextBlock renders Markdown (a typed "[link](…)" would be a live link); a RichTextBlock's
+    TextRun renders none. "{{" would still start a card date/time function, so it is broken up.
+    """
+    shown = text.replace("{{", "{\u200b{").replace("}}", "}\u200b}")
+    return {"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": shown}], "spacing": "Small"}
+
+
 def summary_card(report) -> dict:  # type: ignore[no-untyped-def]
     """An Adaptive Card (1.5) with the report's headline numbers and top declined groups."""
     e, f = report.escalations, report.feedback
@@ -100,16 +117,10 @@ def summary_card(report) -> dict:  # type: ignore[no-untyped-def]
     ]
     if report.declined:
         body.append({"type": "TextBlock", "text": "Most common declined questions", "weight": "Bolder"})
-        body.extend(
-            {"type": "TextBlock", "text": f"{g.count} × {g.label}", "wrap": True, "spacing": "Small"}
-            for g in report.declined[:5]
-        )
+        body.extend(literal(f"{g.count} × {g.label}") for g in report.declined[:5])
     if report.topics:
         body.append({"type": "TextBlock", "text": "Most-asked topics", "weight": "Bolder"})
-        body.extend(
-            {"type": "TextBlock", "text": f"{t.questions} × {t.section} ({t.source})", "wrap": True, "spacing": "Small"}
-            for t in report.topics[:5]
-        )
+        body.extend(literal(f"{t.questions} × {t.section} ({t.source})") for t in report.topics[:5])
     body.append(
         {
             "type": "TextBlock",

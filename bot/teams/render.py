@@ -11,6 +11,7 @@ from typing import ClassVar
 from botbuilder.schema import Activity, ActivityTypes, CardAction, Entity, SuggestedActions
 
 from bot.core.models import Answer, Citation
+from bot.core.suggest import Suggestion, button_title
 from bot.core.text import shorten
 from bot.teams.wire import to_wire
 
@@ -85,16 +86,23 @@ def safe_text(text: str, markers: frozenset[int] = frozenset()) -> str:
     return _ESCAPED_MARKER.sub(lambda m: f"[{m.group(1)}]" if int(m.group(1)) in markers else m.group(0), escaped)
 
 
-def suggested(questions: Sequence[str]) -> SuggestedActions | None:
-    """Buttons that send the question as if typed (imBack), as Teams shows in personal chats."""
-    if not questions:
+def suggested(suggestions: Sequence[Suggestion]) -> SuggestedActions | None:
+    """imBack buttons (the one kind Teams shows as suggested actions) whose value is the full
+    question and whose title fits (bot.core.suggest.TITLE_CHARS). The Agents Playground sends
+    the title instead of the value: the handler maps an offered title back to its question."""
+    if not suggestions:
         return None
-    return SuggestedActions(actions=[CardAction(type="imBack", title=shorten(q, 45), value=q) for q in questions])
+    return SuggestedActions(
+        actions=[
+            CardAction(type="imBack", title=button_title(s.question, s.title), value=s.question) for s in suggestions
+        ]
+    )
 
 
-def answer_activity(answer: Answer, suggestions: Sequence[str] = ()) -> Activity:
-    """A Teams message for an Answer: one root Message entity, AI-labelled, with citations,
-    feedback buttons, and suggested follow-ups; always under the Teams size limit."""
+def answer_activity(answer: Answer, suggestions: Sequence[Suggestion] = ()) -> Activity:
+    """A Teams message for an Answer: one root Message entity, AI-labelled, with citations and
+    feedback buttons; always under the Teams size limit. Suggestions are better sent on their
+    own (bot.teams.handler): a client may render a message with buttons as plain text."""
     entity = MessageEntity(citation=[claim(c) for c in answer.citations[:MAX_CITATIONS]])
     activity = Activity(
         type=ActivityTypes.message,
@@ -107,7 +115,7 @@ def answer_activity(answer: Answer, suggestions: Sequence[str] = ()) -> Activity
     return fit(activity)
 
 
-def text_activity(text: str, suggestions: Sequence[str] = ()) -> Activity:
+def text_activity(text: str, suggestions: Sequence[Suggestion] = ()) -> Activity:
     """A plain message (welcome, help), optionally with suggested questions."""
     activity = Activity(
         type=ActivityTypes.message,

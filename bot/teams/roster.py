@@ -1,6 +1,6 @@
 """The staff member's email address from the Teams roster, so the IG Team can reply to them.
 
-The lean reply path (bot.teams.fast_reply) builds no connector client per turn, for speed; the
+The lean reply path (bot.teams.replies) builds no connector client per turn, for speed; the
 roster lookup needs one, so it is built here on first use from the turn's connector factory (the
 SDK's own, with the turn's authentication), and TeamsInfo does the rest.
 """

@@ -25,9 +25,12 @@ def test_build_writes_a_complete_index_and_points_current_at_it(knowledge_copy: 
 
 
 def report_hash(knowledge: Path) -> str:
+    """The bulletin's content hash: the file and its sidecar metadata (bot.core.load.file_hash)."""
     import hashlib
 
-    return hashlib.sha256((knowledge / "staff-bulletin-2024-11-18.md").read_bytes()).hexdigest()
+    digest = hashlib.sha256((knowledge / "staff-bulletin-2024-11-18.md").read_bytes())
+    digest.update(b"\x00sidecar\x00" + (knowledge / "staff-bulletin-2024-11-18.md.yml").read_bytes())
+    return digest.hexdigest()
 
 
 def test_unchanged_rebuild_embeds_nothing_and_keeps_the_build(knowledge_copy: Path, tmp_path: Path, embedder):

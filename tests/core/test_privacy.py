@@ -15,6 +15,7 @@ import pytest
 
 from bot.core import pii_presidio
 from bot.core.privacy import KINDS, ner_could_help, nhs_number_valid, redact, warm_up
+from tests.core import redaction_measure
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "pii_corpus.jsonl"
 LINES = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -74,6 +75,17 @@ def test_clean_question_comes_back_unchanged(case: dict) -> None:
     assert not red.found
 
 
+def test_corpus_counts_in_both_directions_are_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    """Under-redaction (personal items kept) and over-redaction (other words removed), counted
+    the way `python -m tests.core.redaction_measure` reports them."""
+    found = redaction_measure.errors(LINES)
+    with capsys.disabled():
+        kept, removed = len(found.kept), len(found.removed)
+        print(f"\n{found.personal_items} personal items: {kept} kept, {removed} other words removed")
+    assert found.kept == []
+    assert found.removed == []
+
+
 def test_placeholders_and_order_of_kinds() -> None:
     red = redact(
         "Mrs Patel (jane.patel@example.org, 07700 900123) NHS 943 476 5919, PR1 2AB, born 1/2/1980, NI AB123456C"
@@ -98,11 +110,26 @@ def test_nhs_check_digit() -> None:
     assert not nhs_number_valid("943476591")
     assert not nhs_number_valid("94347659190")
     assert not nhs_number_valid("94347a5919")
-    assert redact("NHS number 943 476 5919 please").text == "NHS number [NHS number] please"
-    assert redact("NHS number 943-476-5919 please").text == "NHS number [NHS number] please"
-    assert redact("NHS number 9434765919 please").text == "NHS number [NHS number] please"
-    for bad in ("943 476 5918", "9434765918", "943-476-5918"):
-        assert redact(f"NHS number {bad} please").text == f"NHS number {bad} please"
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "943 476 5919",
+        "943-476-5919",
+        "9434765919",
+        # a wrong check digit is a typo of a real number, not a reason to keep it
+        "943 476 5918",
+        "9434765918",
+        "943-476-5918",
+        "943 476-5919",
+        "123 456 7890",
+    ],
+)
+def test_nhs_numbers_are_redacted_by_shape(number: str) -> None:
+    red = redact(f"NHS number {number} please")
+    assert red.text == "NHS number [NHS number] please"
+    assert red.kinds == ("NHS number",)
 
 
 def test_nhs_number_after_an_abbreviation() -> None:
@@ -111,30 +138,69 @@ def test_nhs_number_after_an_abbreviation() -> None:
     assert redact("Score 1.9434765919 in the model").text == "Score 1.9434765919 in the model"
 
 
-def test_ten_digits_failing_the_check_may_still_be_a_phone_number() -> None:
-    assert not nhs_number_valid("0163296012")
-    red = redact("ring 0163 296 0123 today")
-    assert red.kinds == ("phone number",)
-
-
-@pytest.mark.parametrize("prefix", ["BG", "GB", "NK", "KN", "NT", "TN", "ZZ"])
-def test_never_issued_ni_prefixes_are_not_ni_numbers(prefix: str) -> None:
-    for number in (f"{prefix} 12 34 56 A", f"{prefix}123456A", f"{prefix.lower()}123456a"):
-        red = redact(f"Is {number} right?")
-        assert "NI number" not in red.kinds, number
-        assert number in red.text
+def test_ten_digits_starting_0_are_a_phone_number() -> None:
+    assert redact("ring 0163 296 0123 today").kinds == ("phone number",)
+    assert redact("ring 0163296012 today").kinds == ("phone number",)
 
 
 @pytest.mark.parametrize(
-    "number", ["DA123456A", "AD123456A", "QQ123456C", "FA123456B", "AO123456C", "AB123456E", "VU123456A"]
+    "number",
+    [
+        "AB123456C",
+        "AB 12 34 56 C",
+        "ab 12 34 56 c",
+        "OA123456D",
+        "JG-10-37-59-A",
+        # prefixes HMRC never issues and letters it never uses: still someone's number as typed
+        "QQ 12 34 56 C",
+        "QQ123456C",
+        "TN311258F",
+        "qq-12-34-56-c",
+        "BG 12 34 56 A",
+        "ZZ123456D",
+        "DA123456A",
+        "VU123456A",
+        "AB123456E",
+        # without the final letter, or grouped 3-3
+        "AB123456",
+        "AB 12 34 56",
+        "FY 123 456 D",
+        "DQ-654321-A",
+        "ON 12 34 56",
+        "to 12 34 56 A",
+    ],
 )
-def test_impossible_ni_letters_are_not_ni_numbers(number: str) -> None:
-    assert "NI number" not in redact(f"Is {number} right?").kinds
+def test_ni_numbers_are_redacted_by_shape(number: str) -> None:
+    red = redact(f"NI {number} here")
+    assert red.text == "NI [NI number] here"
+    assert red.kinds == ("NI number",)
 
 
-@pytest.mark.parametrize("number", ["AB123456C", "AB 12 34 56 C", "ab 12 34 56 c", "OA123456D", "JG-10-37-59-A"])
-def test_ni_numbers(number: str) -> None:
-    assert redact(f"NI {number} here").text == "NI [NI number] here"
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        ("my NI is QQ123456 a number I typed", "my NI is [NI number] a number I typed"),
+        ("my NI is QQ123456 I think", "my NI is [NI number] I think"),
+        ("NI: QQ 12 34 56 C.", "NI: [NI number]."),
+        ("NI (qq123456c)", "NI ([NI number])"),
+    ],
+)
+def test_ni_number_ends_where_the_number_does(text: str, redacted: str) -> None:
+    assert redact(text).text == redacted
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Can I raise the limit to 100000 users?",
+        "What is ref no 123456?",
+        "It went up 12 34 56 in the chart",
+        "Who handles escalation IG-2026-000123?",
+        "We logged it on 123 456 occasions",
+    ],
+)
+def test_a_word_then_a_number_is_not_an_ni_number(text: str) -> None:
+    assert redact(text).text == text
 
 
 @pytest.mark.parametrize(
@@ -152,6 +218,15 @@ def test_ni_numbers(number: str) -> None:
         "0044 1772 533000",
         "0161 496 0123",
         "0800 123 456",
+        "(+44) 7700 900123",
+        "+44 (0) 7700 900123",
+        "+44(0)7700-900-123",
+        "0044 (0)1772 533000",
+        "07700.900.123",
+        "0161-496-0987",
+        "01772 53 30 00",
+        "+44 20 7946 0321",
+        "(0161) 496 0123",
     ],
 )
 def test_phone_numbers(phone: str) -> None:
@@ -159,7 +234,25 @@ def test_phone_numbers(phone: str) -> None:
     assert red.text == "call [phone number] today", red.text
 
 
-@pytest.mark.parametrize("code", ["PR1 8XJ", "BB11 3DX", "LA1 4YW", "M1 1AE", "SW1A 1AA", "pr2 9qt", "OL130AA"])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "PR1 8XJ",
+        "BB11 3DX",
+        "LA1 4YW",
+        "M1 1AE",
+        "SW1A 1AA",
+        "pr2 9qt",
+        "OL130AA",
+        "pr18xj",
+        "sw1a1aa",
+        "BB11  3DX",
+        "La1 4yw",
+        # letters no postcode uses (Q first, C and I inward): a typo is still an address
+        "QV1 1CI",
+        "ZZ9 9ZZ",
+    ],
+)
 def test_postcodes(code: str) -> None:
     assert redact(f"lives in {code} now").text == "lives in [postcode] now"
 
@@ -255,6 +348,75 @@ def test_places_products_teams_and_titles_are_not_names() -> None:
         assert redact(question).text == question
 
 
+POLICY_WORDS = [
+    "Gen AI",
+    "GenAI",
+    "Gen-AI",
+    "Gmail",
+    "Copilot",
+    "Microsoft Copilot",
+    "ChatGPT",
+    "Summarise",
+    "Summarise these case notes",
+    "Summarise this report",
+    "Draft",
+    "Convert",
+    "Teams",
+    "SharePoint",
+    "Data Protection Officer",
+    "Information Governance",
+]
+
+
+@pytest.mark.parametrize("words", POLICY_WORDS)
+def test_policy_words_are_not_names(words: str) -> None:
+    for text in (words, f"{words}?", f"What does the policy say about {words}?", f"{words} policy"):
+        assert redact(text).text == text
+
+
+@pytest.mark.parametrize("words", POLICY_WORDS)
+@pytest.mark.parametrize(
+    ("template", "redacted"),
+    [
+        ("{w} and John Smith's case notes", "{w} and [name]'s case notes"),
+        ("Can I use {w} on Sarah Ahmed's referral?", "Can I use {w} on [name]'s referral?"),
+        ("Mrs Patel asked about {w}", "[name] asked about {w}"),
+    ],
+)
+def test_policy_words_survive_next_to_a_name_that_goes(words: str, template: str, redacted: str) -> None:
+    assert redact(template.format(w=words)).text == redacted.format(w=words)
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        ("Can Gen AI summarise John Smith's case notes?", "Can Gen AI summarise [name]'s case notes?"),
+        ("Summarise John Smith's case notes", "Summarise [name]'s case notes"),
+        ("Draft John Smith's letter", "Draft [name]'s letter"),
+        ("Transcribe Oliver Bennett's interview with Gen AI", "Transcribe [name]'s interview with Gen AI"),
+        ("Forward Aisha Begum's emails to my Gmail", "Forward [name]'s emails to my Gmail"),
+    ],
+)
+def test_a_verb_or_product_beside_a_name_is_not_part_of_it(text: str, redacted: str) -> None:
+    assert redact(text).text == redacted
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Can I email Sarah Slack about it?",
+        "Ask Tom Edge about it",
+        "Can Copilot read Amy Link's file?",
+        "Please email Mrs Link about it",
+        "Mr Rank phoned",
+        "Mrs Sarah Share asked about Copilot",
+    ],
+)
+def test_a_surname_that_is_also_a_product_or_a_verb_is_still_a_name(text: str) -> None:
+    red = redact(text).text
+    assert not re.search(r"Slack|Edge|Link|Rank|Share", red), red
+
+
 def test_surname_that_is_a_place_is_still_a_name() -> None:
     assert redact("Please email Mr Preston about it").text == "Please email [name] about it"
     assert "Lancaster" not in redact("My colleague Sarah Lancaster asked").text
@@ -284,6 +446,17 @@ def test_falls_back_to_rules_and_warns_once(monkeypatch: pytest.MonkeyPatch, cap
         monkeypatch.undo()
         pii_presidio._reset_for_tests()
         assert warm_up()
+
+
+def test_presidio_does_not_warn_about_entities_it_is_not_asked_for(caplog: pytest.LogCaptureFixture) -> None:
+    """spaCy also tags numbers, dates, places and organisations; Presidio used to warn once per
+    such entity on every question ("Entity CARDINAL is not mapped to a Presidio entity")."""
+    text = "Can 3 staff at Lancashire County Council in Preston use Copilot on 12 March for Jane Doe?"
+    with caplog.at_level(logging.DEBUG, logger="presidio-analyzer"):
+        spans = pii_presidio.person_spans(text)
+        redact(text)
+    assert spans == [(text.index("Jane Doe"), text.index("Jane Doe") + len("Jane Doe"))]
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
 def test_switch_off_by_environment(monkeypatch: pytest.MonkeyPatch) -> None:

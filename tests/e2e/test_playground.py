@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from tests.e2e.conftest import ask, shot
 
 
@@ -10,7 +12,7 @@ def test_the_playground_shows_the_welcome_a_cited_answer_and_an_escalation(page,
 
     expect.set_options(timeout=60_000)
     expect(page.get_by_text("automated assistant for Lancashire County Council").first).to_be_visible()
-    expect(page.get_by_role("button", name="Who do I contact about AI and personal data?")).to_be_visible()
+    expect(page.get_by_role("button", name="Contact about AI and data")).to_be_visible()
     shot(page, "welcome.png", tmp_path)
 
     ask(page, "When is the last employee conference session?")
@@ -30,3 +32,85 @@ def test_the_playground_shows_the_welcome_a_cited_answer_and_an_escalation(page,
     expect(escalation.locator(".fai-Citation").first).to_be_visible()
     expect(escalation).to_contain_text("informationgovernance@lancashire.gov.uk")
     shot(page, "escalation.png", tmp_path)
+
+
+PLAYGROUND_USER_EMAIL = "alexw@example.com"  # the Playground's signed-in user, as its roster serves it
+
+
+def test_the_ig_card_sends_to_ig_with_a_reply_address_and_cancel_sends_nothing(page, bot, tmp_path):
+    """The hand-off as staff use it: edit the card, click Send, get the reference; Cancel another."""
+    import email
+    import sqlite3
+
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=60_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    forms = page.locator(".ac-adaptiveCard", has_text="Ask the Information Governance Team")
+    before = forms.count()
+    ask(page, "Can I use Copilot to summarise case notes about a child in care?")
+    expect(forms).to_have_count(before + 1)  # this question's card, not an earlier one
+    card = forms.nth(before)
+    reply_to = card.get_by_label("Your email address", exact=False)
+    expect(reply_to).to_have_value(PLAYGROUND_USER_EMAIL)  # from the Teams roster
+    purpose = card.get_by_label("Purpose", exact=False)
+    purpose.fill("Faster write-ups for the review panel")
+    card.get_by_role("button", name="Send to IG").click()
+
+    sent = page.locator(".ac-adaptiveCard", has_text="Sent: IG-").last
+    expect(sent).to_be_visible()
+    expect(sent.get_by_role("button", name="Send to IG")).to_have_count(0)  # read-only now
+    reference = sent.inner_text().split("Sent: ", 1)[1].split()[0]
+    expect(page.get_by_text(f"Your reference is {reference}").first).to_be_visible()
+    shot(page, "escalation-sent.png", tmp_path)
+
+    deadline = time.monotonic() + 30
+    emails: list = []
+    while not emails and time.monotonic() < deadline:
+        emails = sorted(bot.mail_dir.glob("*.eml")) if bot.mail_dir.exists() else []
+        time.sleep(0.2)
+    assert len(emails) == 1, "the escalation email was not written"
+    msg = email.message_from_bytes(emails[0].read_bytes())
+    assert reference in msg["Subject"] and msg["Reply-To"] == PLAYGROUND_USER_EMAIL
+    body = msg.get_payload(decode=True).decode()
+    assert "Faster write-ups for the review panel" in body, body
+    with sqlite3.connect(bot.database) as conn:
+        rows = conn.execute("SELECT user_email FROM escalation WHERE reference = ?", (reference,)).fetchall()
+    assert rows == [(PLAYGROUND_USER_EMAIL,)]
+
+    before = forms.count()
+    ask(page, "Can I put staff sickness records into ChatGPT?")
+    expect(forms).to_have_count(before + 1)
+    second = forms.nth(before)
+    expect(second.get_by_role("button", name="Cancel")).to_be_visible()
+    second.get_by_role("button", name="Cancel").click()
+    expect(page.locator(".ac-adaptiveCard", has_text="Cancelled").last).to_be_visible()
+    expect(page.get_by_text("Cancelled: nothing was sent").first).to_be_visible()
+    time.sleep(1.0)
+    assert len(list(bot.mail_dir.glob("*.eml"))) == 1  # still only the first email
+    assert errors == [], errors
+
+
+def test_feedback_is_stored_and_the_client_shows_no_error(page, bot):
+    """Like an answer, type a comment, submit: no "Unable to reach app", and the row is stored."""
+    import sqlite3
+
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=60_000)
+    ask(page, "Where is the employee conference in Preston held?")
+    expect(page.locator(".fai-OutputCard", has_text="County Hall").last).to_be_visible()
+    page.get_by_label("Like", exact=True).last.click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_role("textbox").fill("Clear and quick, thank you")
+    dialog.get_by_role("button", name="Submit").click()
+    expect(dialog.get_by_text("We appreciate your feedback")).to_be_visible()
+    expect(page.get_by_text("Unable to reach app")).to_have_count(0)
+    dialog.get_by_role("button", name="Close").click()
+    with sqlite3.connect(bot.database) as conn:
+        rows = conn.execute("SELECT reaction, comment FROM feedback").fetchall()
+    assert ("like", "Clear and quick, thank you") in rows
+    # The Playground's feedback invoke carries no replyToId (Teams' does), so which answer it was
+    # about is checked over HTTP in tests/teams/test_conversation.py, not here.

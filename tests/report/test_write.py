@@ -111,3 +111,22 @@ def test_report_command_rejects_a_bad_date(tmp_path: Path):
     result = CliRunner().invoke(main, ["report", "--since", "last tuesday", "--out", str(tmp_path)])
     assert result.exit_code == 2
     assert "'last tuesday' is not a date; use YYYY-MM-DD" in result.output
+
+
+def test_html_shows_typed_markup_links_and_card_syntax_as_text(tmp_path: Path):
+    from bot.store.db import make_engine
+    from tests import oversight_seed as seed
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'bot.sqlite3'}")
+    seed.create_other_tables(engine)
+    typed = (
+        'Costs $\\frac{1}{$ <b>bold</b> <a href="http://evil.example">x</a> [click](http://evil.example/y) '
+        "{{DATE(2017-02-14T06:08:39Z, SHORT)}}"
+    )
+    seed.add_turn(engine, ago(1), typed, "decline")
+    # Before the fix, "$\frac{1}{$" reached matplotlib as mathematical markup and the report failed.
+    page = write_report(build_report(engine, indexed=INDEXED), tmp_path / "out")[-1].read_text(encoding="utf-8")
+    assert "<b>bold</b>" not in page and "&lt;b&gt;bold&lt;/b&gt;" in page
+    assert 'href="http://evil.example"' not in page and "<a " not in page
+    assert "[click](http://evil.example/y)" in page  # shown as typed: the page renders no Markdown
+    assert "Costs $\\frac{1}{$" in page

@@ -139,7 +139,8 @@ async def test_a_valid_channel_token_gets_an_answer_sent_with_the_bots_own_token
     request = identity.token_requests[0]
     assert request["grant_type"] == "client_credentials" and request["client_id"] == APP_ID
     assert request["scope"] == "https://api.botframework.com/.default"
-    assert await _post(secured, activity(channel.url, "What is the Change Service?"), f"Bearer {token(channel.url)}")
+    again = activity(channel.url, "What is the Change Service?")
+    assert await _post(secured, again, f"Bearer {token(channel.url)}") == 201
     assert len(identity.token_requests) == 1
 
 

@@ -4,6 +4,7 @@ report for IG members only, the conversation log, and the purge when the service
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from pathlib import Path
 
@@ -74,7 +75,7 @@ async def test_every_answer_is_labelled_ai_generated_with_its_sources(service):
 
 
 async def test_welcome_says_automated_documents_only_no_personal_data_a_person_and_the_notice(service):
-    [welcome] = await _send(service, None, type="conversationUpdate", membersAdded=[{"id": "29:user-1"}])
+    welcome, _questions = await _send(service, None, type="conversationUpdate", membersAdded=[{"id": "29:user-1"}])
     text = welcome["text"]
     assert "automated assistant" in text and "council's own policy documents" in text
     assert "don't paste personal data" in text
@@ -86,7 +87,16 @@ async def test_help_says_the_same_and_lists_about(service):
     text = reply["text"]
     assert "automated assistant" in text and "Please don't paste personal data" in text
     assert "informationgovernance@lancashire.gov.uk" in text and PRIVACY in text
-    assert "about" in text.split("Commands:")[1] and "report" not in text.split("Commands:")[1]
+    assert "- **about**:" in text and "**help**" in text
+    # IG-only commands are not offered to staff who cannot run them
+    assert "report" not in text and "refresh" not in text and "index status" not in text
+
+
+async def test_help_lists_the_ig_commands_to_ig_members_only(service):
+    [reply] = await _send(service, "help", aad=IG_MEMBER)
+    text = reply["text"]
+    assert "**For the Information Governance Team**:" in text
+    assert "- **refresh**:" in text and "- **index status**:" in text and "- **report**:" in text
 
 
 async def test_about_gives_index_version_newest_document_and_count(service):
@@ -136,5 +146,25 @@ async def test_report_gives_ig_members_a_summary_card(service):
     assert int(facts["Questions"]) == answered + declined + int(facts["Handed to IG"])
     # the escalation and feedback tables exist but nothing has been sent or rated in this service yet
     assert facts["Escalations"] == "none" and facts["Likes : dislikes"] == "0:0"
-    texts = [b.get("text", "") for b in card["body"]]
+    texts = [b.get("text") or " ".join(i["text"] for i in b.get("inlines", [])) for b in card["body"]]
     assert "Most common declined questions" in texts and any("bus pass for my dog" in t for t in texts)
+
+
+async def test_the_report_card_shows_what_staff_typed_as_text_never_as_markup(service):
+    typed = (
+        "<b>bold</b> [click here](http://evil.example/x) **loud** {{DATE(2017-02-14T06:08:39Z, SHORT)}} "
+        '"}]}, {"type": "Action.OpenUrl", "url": "http://evil.example"} where do I buy a bus pass for my cat?'
+    )
+    await _send(service, typed)  # declined: it lands in the report's declined questions
+    [reply] = await _send(service, "report", aad=IG_MEMBER)
+    card = reply["attachments"][0]["content"]
+    shown = [b for b in card["body"] if "bus pass for my cat" in json.dumps(b)]
+    assert shown, "the declined question is in the card"
+    for block in shown:
+        # A TextRun renders no Markdown: the link and the bold stay as typed characters.
+        assert block["type"] == "RichTextBlock" and [i["type"] for i in block["inlines"]] == ["TextRun"]
+        text = block["inlines"][0]["text"]
+        assert "<b>bold</b> [click here](http://evil.example/x) **loud**" in text
+        assert "{{" not in text and "DATE(2017-02-14T06:08:39Z, SHORT)" in text  # no card date function
+    # The typed JSON stayed inside a string: no element or action was injected into the card.
+    assert not card.get("actions") and all(b["type"] != "Action.OpenUrl" for b in card["body"])

@@ -10,6 +10,7 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ConversationReference
 
 from bot.core.models import Answer, Citation, Route
+from bot.core.suggest import Suggestion
 from bot.teams.escalation_card import card_activity, offer_card
 from bot.teams.render import answer_activity, text_activity, typing_activity
 from bot.teams.wire import to_wire
@@ -42,9 +43,9 @@ def _outgoing() -> list[Activity]:
     reference = TurnContext.get_conversation_reference(incoming)
     card = offer_card("o1", {"question": "Can I use Copilot on case notes?"}, "a.member@lancashire.gov.uk")
     made = [
-        answer_activity(_answer(), ["And what form do I fill in?"]),
+        answer_activity(_answer(), [Suggestion("The form", "And what form do I fill in?")]),
         answer_activity(Answer(Route.DECLINE, "I can't find that.")),
-        text_activity("You could also ask:", ["Who do I contact about AI and personal data?"]),
+        text_activity("Related: “Who do I contact?”", [Suggestion("Who to contact", "Who do I contact?")]),
         typing_activity(),
         card_activity(card),
     ]

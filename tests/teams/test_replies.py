@@ -16,7 +16,7 @@ from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
 from bot.compose import make_web_app
 from bot.config import Settings
 from bot.logs import JsonFormatter
-from bot.teams.fast_reply import Backoff, ReplyFailed, ReplySender, parse_retry_after
+from bot.teams.replies import Backoff, ReplyFailed, ReplySender, parse_retry_after
 from tests.conftest import DATA, KNOWLEDGE
 from tests.connector import Connector, activity, serve, wait_ready
 
@@ -162,7 +162,7 @@ async def test_a_reply_is_addressed_on_a_copy_leaving_the_handlers_activity_as_i
     from botbuilder.core import TurnContext
     from botbuilder.core.adapters import TestAdapter
 
-    from bot.teams.fast_reply import copy_replies_shallowly
+    from bot.teams.sdk_patches import copy_replies_shallowly
 
     copy_replies_shallowly()
     adapter = TestAdapter()  # records what the turn sends in activity_buffer

@@ -1,0 +1,116 @@
+"""Questions worth offering after an answer: curated ones that the same or nearby sections answer.
+
+A document's owner writes questions for staff in its front matter or sidecar (`questions:`).
+Each is answered once per index (`Neighbourhood.build`); only those the documents answer are
+kept, placed at the sections their answers cite. After an answer, the questions placed at the
+sections it cites come first, then those at nearby sections of the same documents. A question
+whose answer would be the text just shown is never offered: clicking it would say nothing new.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from bot.core.models import Answer, Chunk, CuratedQuestion, Route
+from bot.core.text import shorten
+
+TITLE_CHARS = 30  # Teams cuts longer suggested-action titles (measured in the Agents Playground)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    title: str  # the button, at most TITLE_CHARS
+    question: str  # what a click sends, in full
+
+
+def button_title(question: str, title: str | None = None) -> str:
+    """A button title that fits: the author's, else the question, cut at a word if it must be."""
+    text = " ".join((title or question).split())
+    if len(text) <= TITLE_CHARS:
+        return text
+    return shorten(text.rstrip("?"), TITLE_CHARS)
+
+
+def section_key(chunk: Chunk) -> tuple[str, str]:
+    """A section as citations name it: (source, title) without the page."""
+    title = f"{chunk.doc_title} – {chunk.section}" if chunk.section else chunk.doc_title
+    return chunk.source, title
+
+
+def _key(source: str, title: str) -> tuple[str, str]:
+    return source, re.sub(r", page \d+$", "", title)
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+
+
+@dataclass(frozen=True)
+class Placed:
+    suggestion: Suggestion
+    sections: frozenset[tuple[str, str]]
+    text: str  # what the bot answers to it (to avoid offering the answer just given)
+
+
+class Neighbourhood:
+    """Curated questions, each placed at the sections that answer it."""
+
+    def __init__(self, placed: Sequence[Placed], order: dict[tuple[str, str], int]) -> None:
+        self.placed = tuple(placed)
+        self._order = order  # a section's position within its document
+
+    @classmethod
+    def build(
+        cls,
+        curated: Iterable[CuratedQuestion],
+        chunks: Iterable[Chunk],
+        answer_many: Callable[[list[str]], list[Answer]],
+    ) -> Neighbourhood:
+        """Answer every curated question once (one batch) and keep those the documents answer."""
+        order: dict[tuple[str, str], int] = {}
+        for chunk in chunks:
+            key = section_key(chunk)
+            if key not in order:
+                order[key] = sum(1 for k in order if k[0] == chunk.source)
+        items = list(dict.fromkeys(curated))
+        answers = answer_many([q.question for q in items]) if items else []
+        placed = [
+            Placed(
+                Suggestion(button_title(q.question, q.title), q.question),
+                frozenset(_key(c.source, c.title) for c in a.citations),
+                a.text,
+            )
+            for q, a in zip(items, answers)
+            if a.route is not Route.DECLINE and a.citations
+        ]
+        return cls(placed, order)
+
+    def _distance(self, placed: Placed, cited: set[tuple[str, str]]) -> int | None:
+        """0 for a cited section, 1 + the gap in sections for one nearby; None elsewhere."""
+        best = None
+        for source, title in placed.sections:
+            for c_source, c_title in cited:
+                if source != c_source:
+                    continue
+                if title == c_title:
+                    return 0
+                here, there = self._order.get((source, title)), self._order.get((c_source, c_title))
+                gap = abs(here - there) if here is not None and there is not None else 99
+                best = min(best, 1 + gap) if best is not None else 1 + gap
+        return best
+
+    def near(self, answer: Answer, asked: Iterable[str] = (), limit: int = 2) -> list[Suggestion]:
+        """Up to `limit` questions about the cited sections or nearby ones, nearest first."""
+        cited = {_key(c.source, c.title) for c in answer.citations}
+        skip = {_norm(a) for a in asked if a}
+        ranked = []
+        for i, placed in enumerate(self.placed):
+            distance = self._distance(placed, cited)
+            if distance is None or _norm(placed.suggestion.question) in skip:
+                continue
+            if _norm(placed.text) == _norm(answer.text):  # it would repeat the answer just given
+                continue
+            ranked.append((distance, i, placed.suggestion))
+        return [s for _, _, s in sorted(ranked)][:limit]
