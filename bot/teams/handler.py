@@ -8,6 +8,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from http import HTTPStatus
 
@@ -41,6 +42,10 @@ from bot.teams.oversight import contacts, transparency_note
 from bot.teams.render import answer_activity, safe_text, text_activity, typing_activity
 
 log = logging.getLogger(__name__)
+
+# Conversation-state reads (a primary-key lookup) get threads of their own: in the shared pool
+# they would queue behind the model's work, and every question makes one.
+_STATE_READS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="conversation-state")
 
 
 def welcome_text(services: dict[str, object]) -> str:
@@ -111,7 +116,7 @@ class GovernanceBot(ActivityHandler):
         text = strip_mentions(activity.text or "", mentions)
         key = _memory_key(activity)
         # The conversation's state may live in the database, shared by replicas: read off the loop, in one hop.
-        offered, before = await asyncio.get_running_loop().run_in_executor(None, self._state, key)
+        offered, before = await asyncio.get_running_loop().run_in_executor(_STATE_READS, self._state, key)
         offered = offered or {}
         text = offered.get(" ".join(text.split()), text)  # a button that sent its title asks its question
         command = commands.match(text)
@@ -208,7 +213,9 @@ class GovernanceBot(ActivityHandler):
             return InvokeResponse(
                 status=int(HTTPStatus.BAD_REQUEST), body={"error": "expected feedback with a like or dislike reaction"}
             )
-        record = await asyncio.get_running_loop().run_in_executor(None, self._recent.get, activity.reply_to_id or "")
+        record = await asyncio.get_running_loop().run_in_executor(
+            _STATE_READS, self._recent.get, activity.reply_to_id or ""
+        )
         comment = _redacted(_feedback_text(action.get("feedback")))
         if self._feedback is not None:
             loop = asyncio.get_running_loop()
