@@ -9,7 +9,6 @@ The connector serves the Teams roster (members endpoint), so every offer does it
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 import tempfile
 import time
@@ -17,7 +16,7 @@ from pathlib import Path
 
 from aiohttp import ClientSession, ClientTimeout, web
 
-from bench.loadgen import ROW_HEAD, Load, ReplyCollector, Run, Server, activity, unique_questions
+from bench.loadgen import ROOT, ROW_HEAD, Load, ReplyCollector, Run, Server, activity, unique_questions
 
 USERS, ROUNDS = 30, 3  # each round: nine questions and one hand-off per user
 HANDOFF = "Can I use Copilot to summarise case notes about children in care? (query {n})"
@@ -67,21 +66,24 @@ class HandoffLoad(Load):
         except TimeoutError:
             sent.errors += 1
             return
-        button = next(a for a in offered["actions"] if a["verb"] == "send_to_ig")
+        button = next(a for a in offered["actions"] if "send_to_ig" in (a.get("verb"), a["data"].get("action")))
         data = {**button["data"], **{e["id"]: e.get("value", "") for e in offered["body"] if e["type"] == "Input.Text"}}
         body = activity(self.collector.url, "", user)
-        body.update(
-            type="invoke",
-            name="adaptiveCard/action",
-            value={"action": {"type": "Action.Execute", "verb": button["verb"], "data": data}},
-        )
         body.pop("text")
+        if button["type"] == "Action.Submit":  # a card from before Universal Actions: a message with a value
+            body["value"] = data
+        else:
+            body.update(
+                type="invoke",
+                name="adaptiveCard/action",
+                value={"action": {"type": "Action.Execute", "verb": button["verb"], "data": data}},
+            )
         reference = self.collector.references[conversation] = loop.create_future()
         started = time.perf_counter()
         try:
             async with self.http.post(f"{self.bot_url}/api/messages", json=body) as r:
-                reply = await r.json()
-                if r.status != 200 or "Sent: IG-" not in json.dumps(reply):
+                reply = await r.read()
+                if r.status >= 300 or (button["type"] == "Action.Execute" and b"Sent: IG-" not in reply):
                     sent.errors += 1
                     return
             sent.latencies.append(await asyncio.wait_for(reference, 30) - started)
@@ -106,9 +108,9 @@ class HandoffLoad(Load):
         return asked, sent
 
 
-async def measure(index_dir: Path) -> dict[str, Run]:
+async def measure(index_dir: Path, root: Path = ROOT) -> dict[str, Run]:
     collector = await HandoffCollector().start()
-    server = Server(index_dir)
+    server = Server(index_dir, root)
     try:
         async with ClientSession(timeout=ClientTimeout(total=120)) as http:
             await server.start(http)
@@ -142,17 +144,20 @@ def report(runs: dict[str, Run]) -> list[str]:
     ]
 
 
-async def main() -> int:
-    from bench.loadgen import ROOT
+async def main(compare: Path | None) -> int:
+    """This checkout; with `--compare OTHER_CHECKOUT`, that one too, then this one again, in one run."""
     from bot.compose import make_embedder
     from bot.core.index_store import build_index
 
     index_dir = Path(tempfile.mkdtemp(prefix="bench-handoff-"))
     build_index(ROOT / "knowledge", index_dir, make_embedder())
-    lines = report(await measure(index_dir))
-    print("\n".join(lines))
+    roots = [ROOT] if compare is None else [compare, ROOT, compare, ROOT]
+    for root in roots:
+        print(f"### {root}\n")
+        print("\n".join(report(await measure(index_dir, root))))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    other = Path(sys.argv[2]) if sys.argv[1:2] == ["--compare"] else None
+    sys.exit(asyncio.run(main(other)))

@@ -196,7 +196,8 @@ class Load:
 class Server:
     """app.py in its own process, as `make run` starts it."""
 
-    def __init__(self, index_dir: Path, **env: str) -> None:
+    def __init__(self, index_dir: Path, root: Path = ROOT, **env: str) -> None:
+        self.root = root  # the source tree whose app.py runs (another checkout, to compare versions)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         # Its own database: thousands of benchmark turns must not land in the checkout's data/.

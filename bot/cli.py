@@ -136,38 +136,58 @@ def ask_cmd(question: str | None, as_json: bool, index: Path | None) -> None:
         _emit(answer, as_json)
 
 
+# The decision's tuning labels: eval cases against the evaluation corpus, and the scope questions
+# written against knowledge/ alone. Never the held-out sets (tests/eval_cases/heldout_v2.jsonl).
+LABEL_SETS = (
+    ("tests/eval_cases/tuning.jsonl", "tests/eval_corpus"),
+    ("tests/eval_cases/heldout.jsonl", "tests/eval_corpus"),
+    ("tests/data/scope_questions.jsonl", None),
+)
+
+
 @main.command("calibrate")
-@click.argument("cases", type=click.Path(path_type=Path, dir_okay=False, exists=True))
-@click.option("--split", default="train", show_default=True, help="Which split of CASES to fit on.")
-@click.option("--index", "index", type=click.Path(path_type=Path, file_okay=False), default=None)
-@click.option("--write/--no-write", default=False, help="Save the result as the bot's calibration.")
-def calibrate_cmd(cases: Path, split: str, index: Path | None, write: bool) -> None:
-    """Fit the decline threshold on labelled questions ({"question", "answerable", "split"})."""
+@click.option(
+    "--labels",
+    "label_sets",
+    multiple=True,
+    metavar="CASES[:DOCS]",
+    help="A label file, and the extra documents (beside knowledge/) it was written against. "
+    "Repeatable; defaults to the project's tuning sets.",
+)
+@click.option("--write/--no-write", default=False, help="Save the fitted weights as bot/core/decision_model.json.")
+def calibrate_cmd(label_sets: tuple[str, ...], write: bool) -> None:
+    """Refit the answer/decline decision and print cross-validated figures (writes only with --write)."""
     from importlib import resources
 
     from bot.compose import make_embedder
-    from bot.core.calibrate import calibrate
-    from bot.core.index_store import load_index
+    from bot.core.assistant import Assistant
+    from bot.core.calibrate import fit, labels_from_rows, weights_table
+    from bot.core.evaluate import throwaway_index
 
-    settings = _settings()
-    rows = [json.loads(line) for line in cases.read_text().splitlines() if line.strip()]
-    rows = [r for r in rows if r.get("split", split) == split]
-    result = calibrate(
-        load_index(index or settings.index_dir),
-        make_embedder(),
-        [r["question"] for r in rows],
-        [bool(r["answerable"]) for r in rows],
-    )
-    click.echo(json.dumps(result.__dict__))
+    logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
+    sets = [tuple(s.split(":", 1)) if ":" in s else (s, None) for s in label_sets] or list(LABEL_SETS)
+    embedder = make_embedder()
+    features, labels, names = [], [], []
+    for cases, docs in sets:
+        path = Path(cases)
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        labelled = labels_from_rows(rows, path.name)
+        snapshot = throwaway_index(_settings().knowledge_dir, Path(docs) if docs else None, embedder)
+        folders = [_settings().knowledge_dir] + ([Path(docs)] if docs else [])
+        assistant = Assistant(snapshot, embedder, knowledge=folders)
+        features += assistant.features_many([lab.question for lab in labelled])
+        labels += [lab.answerable for lab in labelled]
+        names.append(f"{path.name} n={len(labelled)}")
+    model = fit(features, labels, fitted_on="; ".join(names))
+    click.echo(f"fitted on {len(labels)} labels ({sum(labels)} answerable): {model.fitted_on}")
+    click.echo("cross-validated: " + json.dumps(model.cv))
+    click.echo("standardised weights:\n" + weights_table(model))
     if write:
-        target = resources.files("bot.core").joinpath("calibration.json")
-        data = {
-            "answer_threshold": result.answer_threshold,
-            "coverage_weight": result.coverage_weight,
-            "fitted_on": f"{cases.name} split={split} n={len(rows)}",
-            "weighted_accuracy": round(result.weighted_accuracy, 4),
-        }
-        Path(str(target)).write_text(json.dumps(data, indent=2) + "\n")
+        target = Path(str(resources.files("bot.core").joinpath("decision_model.json")))
+        target.write_text(json.dumps(model.to_dict(), indent=2) + "\n")
+        click.echo(f"wrote {target}")
+    else:
+        click.echo("not written (use --write to replace the committed weights)")
 
 
 @main.command("eval")
@@ -194,12 +214,13 @@ def eval_cmd(cases: Path, extra: Path | None, failures: bool) -> None:
                 raise click.ClickException(f"{cases.name} line {n} is not JSON: {exc}") from exc
     embedder = make_embedder()
     snapshot = throwaway_index(_settings().knowledge_dir, extra, embedder)
-    scores = evaluate(snapshot, embedder, rows)
+    folders = [_settings().knowledge_dir] + ([extra] if extra else [])
+    scores = evaluate(snapshot, embedder, rows, knowledge=folders)
     click.echo(table(scores))
     if failures:
         for s in scores:
             for f in s.failures:
-                click.echo(f"{s.mode.value}: {f}")
+                click.echo(f"{s.label or s.mode.value}: {f}")
 
 
 def _emit(answer, as_json: bool) -> None:

@@ -50,7 +50,12 @@ def make_assistant(settings: Settings, build_if_missing: bool = True, embedder: 
     snapshot = load_index(settings.index_dir)
     embedder = embedder or make_embedder(settings)
     privacy.warm_up()  # the name recogniser takes a second or two to load: not on the first question
-    return Assistant(snapshot, embedder, contacts=Contacts(ig_mailbox=settings.ig_mailbox, ig_team=settings.ig_team))
+    return Assistant(
+        snapshot,
+        embedder,
+        contacts=Contacts(ig_mailbox=settings.ig_mailbox, ig_team=settings.ig_team),
+        knowledge=[settings.knowledge_dir],
+    )
 
 
 def make_web_app(settings: Settings, embedder: Embedder | None = None, engine=None):

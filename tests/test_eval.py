@@ -46,6 +46,8 @@ def test_eval_prints_one_comparison_table_and_hybrid_recalls_at_least_as_well(tm
     recall3 = {mode: float(row[-2]) for mode, row in rows.items()}
     assert recall3["hybrid"] >= recall3["dense"] and recall3["hybrid"] >= recall3["keyword"]
     assert recall3["hybrid"] >= 0.9
+    # the superseded versions (2023, 2022, 2024) are in the folder but never quoted
+    assert {mode: row[7] for mode, row in rows.items()} == {"hybrid": "0", "dense": "0", "keyword": "0"}
 
 
 def test_eval_rejects_a_broken_cases_file_with_the_line_number(tmp_path: Path):

@@ -10,12 +10,16 @@ import logging
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
 from bot.core.answer import Extract, citation, extract
 from bot.core.answer_cache import AnswerCache
+from bot.core.answer_type import asked
+from bot.core.decide import DecisionModel, Features, committed
 from bot.core.embed import Embedder
+from bot.core.glossary import CuratedAnswer, Glossary, glossary_stamp
 from bot.core.index_store import IndexSnapshot
 from bot.core.models import Answer, Hit, Route
 from bot.core.privacy import names_prefetched, redact
@@ -62,20 +66,48 @@ class Assistant:
         sentence_cache_size: int = 20_000,
         cache: AnswerCache | None = None,
         mode: Mode = Mode.HYBRID,
+        decision: DecisionModel | None = None,
+        knowledge: list[Path] | None = None,
     ) -> None:
         self.snapshot = snapshot
         self.mode = mode  # dense-only and keyword-only exist for evaluation
         self.embedder = embedder
         self.thresholds = thresholds or Thresholds.calibrated()
+        self.decision = decision or committed()
         self.contacts = contacts or Contacts()
         self._sentences: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = sentence_cache_size
         self._policy: np.ndarray | None = None
         self.cache = cache if cache is not None else AnswerCache()
+        self.knowledge = knowledge or []  # where synonyms.yml and curated.yml are read from
+        self._glossary_stamp: tuple = ()
+        self._glossary_version = 0
+        self.glossary = self._read_glossary(Glossary())
 
     def swap(self, snapshot: IndexSnapshot) -> None:
-        """Serve a new index; requests already running finish on the one they started with."""
+        """Serve a new index; requests already running finish on the one they started with.
+        The synonyms and curated answers are read again: a change to them is what built it."""
+        self.glossary = self._read_glossary(self.glossary)
         self.snapshot = snapshot
+
+    def _read_glossary(self, current: Glossary) -> Glossary:
+        self._glossary_stamp = glossary_stamp(self.knowledge)
+        try:
+            g = Glossary.load(self.knowledge)
+        except (OSError, ValueError) as exc:  # a typo must not stop the bot: keep the last good one
+            log.warning("synonyms or curated answers not reloaded: %s", exc)
+            return current
+        self._glossary_version += 1  # cached answers were given with the old wording rules
+        return replace(g, curated=g.curated.embedded(self.embedder.encode))
+
+    def _cache_key(self, snapshot: IndexSnapshot) -> str:
+        return f"{snapshot.build_id}+glossary{self._glossary_version}"
+
+    def _fresh_glossary(self) -> Glossary:
+        """The glossary, read again if either file changed since (two stat calls per batch)."""
+        if self.knowledge and glossary_stamp(self.knowledge) != self._glossary_stamp:
+            self.glossary = self._read_glossary(self.glossary)
+        return self.glossary
 
     # -- public API -------------------------------------------------------------------------
 
@@ -86,6 +118,7 @@ class Assistant:
     def answer_many(self, questions: list[str]) -> list[Answer]:
         """Answer several questions with one embedding batch (the costly step)."""
         snapshot = self.snapshot
+        glossary = self._fresh_glossary()
         results: list[Answer | None] = [None] * len(questions)
         pending: list[tuple[int, str, tuple[str, ...]]] = []
         # Lone UTF-16 surrogates (valid JSON escapes, invalid text) break tokenisers: replace them.
@@ -99,20 +132,30 @@ class Assistant:
                     results[i] = self._too_long(len(text))
                 else:
                     red = redact(text)
-                    cached = self.cache.get(snapshot.build_id, red.text)
+                    cached = self.cache.get(self._cache_key(snapshot), red.text)
                     if cached is not None:
                         results[i] = self._with_notice(cached, red.kinds)
                     else:
                         pending.append((i, red.text, red.kinds))
         if pending:
             vectors = self.embedder.encode([p[1] for p in pending])
-            all_hits = search(snapshot, [p[1] for p in pending], vectors, self.thresholds, mode=self.mode)
-            for (i, question, kinds), vector, hits in zip(pending, vectors, all_hits):
+            queries, query_vectors = self._expanded([p[1] for p in pending], vectors, glossary)
+            all_hits = search(snapshot, queries, query_vectors, self.thresholds, mode=self.mode)
+            for (i, question, kinds), vector, query, qvec, hits in zip(
+                pending, vectors, queries, query_vectors, all_hits
+            ):
                 # the classifier reuses the question's vector: no extra embedding
                 escalate = escalation_signal(question, vector).escalate
-                answer = self._escalate(vector, hits, snapshot) if escalate else self._answer(vector, hits, snapshot)
+                curated = None if escalate else glossary.curated.match(vector)
+                curated_answer = self._curated(curated, snapshot) if curated else None
+                if escalate:
+                    answer = self._escalate(query, qvec, hits, snapshot)
+                elif curated_answer is not None:
+                    answer = curated_answer
+                else:
+                    answer = self._answer(query, qvec, hits, snapshot, asked_as=question)
                 answer = replace(answer, question=question)
-                self.cache.put(snapshot.build_id, question, answer)
+                self.cache.put(self._cache_key(snapshot), question, answer)
                 results[i] = self._with_notice(answer, kinds)
         return [r for r in results if r is not None]
 
@@ -125,7 +168,7 @@ class Assistant:
     # -- routes -----------------------------------------------------------------------------
 
     def _passages(self, hits: list[Hit], snapshot: IndexSnapshot) -> list[Hit]:
-        """Relevant hits widened to their sections, one passage per section."""
+        """The passages worth quoting, widened to their sections, one passage per section."""
         seen: set[tuple[str, str]] = set()
         out = []
         for h in relevant(hits, self.thresholds):
@@ -135,24 +178,95 @@ class Assistant:
                 out.append(replace(h, chunk=snapshot.section_of(h.chunk)))
         return out
 
-    def _answer(self, vector: np.ndarray, hits: list[Hit], snapshot: IndexSnapshot) -> Answer:
-        good = self._passages(hits, snapshot)
-        if not good:
-            best = max((h.score for h in hits), default=0.0)
-            return Answer(Route.DECLINE, self._decline_text(), confidence=round(min(1.0, best), 4))
-        ex = extract(vector, good, self._sentence_vectors)
-        return Answer(Route.ANSWER, ex.text, ex.citations, confidence=round(min(1.0, good[0].score), 4))
+    def _expanded(self, questions: list[str], vectors: np.ndarray, glossary: Glossary) -> tuple[list[str], np.ndarray]:
+        """Questions as retrieval sees them: with the document wording of any synonyms."""
+        queries = [glossary.synonyms.expand(q) for q in questions]
+        changed = [i for i, (q, e) in enumerate(zip(questions, queries)) if q != e]
+        if not changed:
+            return queries, vectors
+        out = np.array(vectors, copy=True)
+        out[changed] = self.embedder.encode([queries[i] for i in changed])
+        return queries, out
 
-    def _escalate(self, vector: np.ndarray, hits: list[Hit], snapshot: IndexSnapshot) -> Answer:
+    def _curated(self, entry: CuratedAnswer, snapshot: IndexSnapshot) -> Answer | None:
+        """The IG team's answer, cited to its section; None if that section is not indexed."""
+        for chunk in snapshot.chunks:
+            if chunk.source == entry.source and chunk.section == entry.section:
+                section = snapshot.section_of(chunk, window=10)
+                cite = citation(1, Hit(section, 1.0), section.text)
+                return Answer(Route.ANSWER, f"{entry.answer} [1]", (cite,), confidence=1.0)
+        log.warning("curated answer skipped: no section %r in %s", entry.section, entry.source)
+        return None
+
+    def judge(
+        self,
+        question: str,
+        vector: np.ndarray,
+        hits: list[Hit],
+        snapshot: IndexSnapshot,
+        asked_as: str | None = None,
+    ) -> tuple[Features, list[Hit], Extract]:
+        """The decision's features, with the passages and sentences they were computed from.
+        `question` is what retrieval searched for (synonyms added); `asked_as`, the question as
+        asked, says which kind of fact is wanted."""
+        kind = asked(asked_as or question)
+        passages = self._passages(hits, snapshot)
+        ex = extract(vector, passages, self._sentence_vectors, kind)
+        dense_first = snapshot.search(vector[None, :], 1)[0]
+        keyword_first = snapshot.keywords.search(question, 1)
+        agree = bool(
+            dense_first
+            and keyword_first
+            and snapshot.chunks[dense_first[0][0]].source == snapshot.chunks[keyword_first[0][0]].source
+        )
+        best = max(hits, key=lambda h: h.dense, default=None)
+        # the runner-up: the best passage of another document, or else the next passage
+        others = [h.dense for h in hits if best is not None and h.chunk.source != best.chunk.source]
+        rest = sorted((h.dense for h in hits), reverse=True)[1:2]
+        other = max(others) if others else (rest[0] if rest else None)
+        values = {
+            "dense_top": best.dense if best else 0.0,
+            "coverage_top": max((h.coverage for h in hits), default=0.0),
+            "agree": float(agree),
+            "gap": (best.dense - other) if best is not None and other is not None else 0.0,
+            "bm25_top": float(np.log1p(keyword_first[0][1])) if keyword_first else 0.0,
+            "sentence_sim": ex.best_similarity,
+            "sentence_coverage": snapshot.keywords.text_coverage(question, ex.best_sentence),  # with its heading
+            "type_asked": float(kind is not None),
+            "type_found": float(kind is not None and ex.type_found),
+            "unseen": snapshot.keywords.unseen(question),
+        }
+        return Features(values), passages, ex
+
+    def features_many(self, questions: list[str]) -> list[Features]:
+        """The decision's features for each question as asked (for fitting the decision)."""
+        snapshot = self.snapshot
+        queries, vectors = self._expanded(questions, self.embedder.encode(questions), self.glossary)
+        all_hits = search(snapshot, queries, vectors, self.thresholds, mode=self.mode)
+        return [
+            self.judge(q, v, h, snapshot, asked_as=a)[0] for q, v, h, a in zip(queries, vectors, all_hits, questions)
+        ]
+
+    def _answer(
+        self, question: str, vector: np.ndarray, hits: list[Hit], snapshot: IndexSnapshot, asked_as: str
+    ) -> Answer:
+        features, passages, ex = self.judge(question, vector, hits, snapshot, asked_as)
+        p = self.decision.probability(features)
+        if not passages or not ex.text or p < self.decision.threshold:
+            return Answer(Route.DECLINE, self._decline_text(), confidence=round(p, 4))
+        return Answer(Route.ANSWER, ex.text, ex.citations, confidence=round(p, 4))
+
+    def _escalate(self, question: str, vector: np.ndarray, hits: list[Hit], snapshot: IndexSnapshot) -> Answer:
         """Never judge the case: show what the policy says, and hand it to the IG team."""
         c = self.contacts
-        passages = self._passages(hits, snapshot)
-        if not passages:  # the question's own words found nothing: show the policy itself
+        features, passages, ex = self.judge(question, vector, hits, snapshot)
+        if not passages or not self.decision.answers(features):
+            # the question's own words found nothing: show the policy itself
             vector = self._policy_vector()
             passages = self._passages(
                 search(snapshot, [POLICY_QUERY], vector[None, :], self.thresholds, mode=self.mode)[0], snapshot
             )
-        ex = extract(vector, passages, self._sentence_vectors)
+            ex = extract(vector, passages, self._sentence_vectors)
         contact = self._contact_passage(snapshot, ex)
         # The bot's own words claim nothing about any document; what the documents ask is
         # quoted below, so each sentence stays with the document that says it.

@@ -1,63 +1,89 @@
-"""Set the decline threshold from labelled questions instead of guessing it.
+"""Fit the answer/decline decision (bot.core.decide) on labelled questions, with honest figures.
 
-For each candidate coverage weight, every question's best relevance is computed; the threshold
-is the midpoint of the gap that best separates answerable from unanswerable questions, ties
-broken by the wider margin.
-
-"Best" weighs a wrongly declined question twice as heavily as a wrongly answered one: an
-extractive answer quotes its source, so a reader sees at once when a passage is beside the
-point, while a wrong decline hides the council's guidance from them.
+A label set is a file of questions marked answerable or not, and the documents they were
+written against. Eval cases ({"route": "answer" | "decline", ...}) and scope questions
+({"answerable": bool}) are both accepted; escalations and "not-escalate" cases say nothing
+about answering and are skipped. Figures are cross-validated (stratified folds, out-of-fold
+predictions), so they say how the decision does on questions it was not fitted on.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import pairwise
+from typing import Any
 
 import numpy as np
 
-from bot.core.embed import Embedder
-from bot.core.index_store import IndexSnapshot
-from bot.core.retrieve import Thresholds, search
+from bot.core.decide import NAMES, DecisionModel, Features
 
-WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
-MISSED_ANSWER_COST = 2.0
+FOLDS = 5
+C = 1.0  # inverse regularisation strength; the features are few and standardised
 
 
 @dataclass(frozen=True)
-class Calibration:
-    coverage_weight: float
-    answer_threshold: float
-    weighted_accuracy: float
-    margin: float
+class Labelled:
+    question: str
+    answerable: bool
+    source: str  # which label set, for the report
 
 
-def best_scores(snapshot: IndexSnapshot, embedder: Embedder, questions: list[str], weight: float) -> np.ndarray:
-    vectors = embedder.encode(questions)
-    hits = search(snapshot, questions, vectors, Thresholds(answer=0.0, coverage_weight=weight))
-    return np.array([max((h.score for h in hs), default=0.0) for hs in hits])
+def labels_from_rows(rows: list[dict[str, Any]], source: str) -> list[Labelled]:
+    """Answerable-or-not labels from eval cases or scope questions; other routes are skipped."""
+    out = []
+    for r in rows:
+        if "answerable" in r:
+            out.append(Labelled(r["question"], bool(r["answerable"]), source))
+        elif r.get("route") in ("answer", "decline"):
+            out.append(Labelled(r["question"], r["route"] == "answer", source))
+    return out
 
 
-def weighted_accuracy(scores: np.ndarray, labels: np.ndarray, threshold: float) -> float:
-    """Class-balanced accuracy with answerable questions weighted MISSED_ANSWER_COST to 1."""
-    said_yes = scores >= threshold
-    tpr = (said_yes & labels).sum() / max(labels.sum(), 1)
-    tnr = (~said_yes & ~labels).sum() / max((~labels).sum(), 1)
-    return float((MISSED_ANSWER_COST * tpr + tnr) / (MISSED_ANSWER_COST + 1))
+def _model():
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=C, max_iter=5000)
 
 
-def calibrate(snapshot: IndexSnapshot, embedder: Embedder, questions: list[str], answerable: list[bool]) -> Calibration:
-    labels = np.array(answerable, dtype=bool)
-    best: Calibration | None = None
-    for weight in WEIGHTS:
-        scores = best_scores(snapshot, embedder, questions, weight)
-        ordered = np.sort(scores)
-        for lo, hi in pairwise(ordered):
-            threshold = float((lo + hi) / 2)
-            cand = Calibration(
-                weight, round(threshold, 4), weighted_accuracy(scores, labels, threshold), float(hi - lo)
-            )
-            if best is None or (cand.weighted_accuracy, cand.margin) > (best.weighted_accuracy, best.margin):
-                best = cand
-    assert best is not None
-    return best
+def _standardise(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    return mean, scale
+
+
+def cross_validate(x: np.ndarray, y: np.ndarray, threshold: float = 0.5) -> dict[str, float]:
+    """Out-of-fold accuracy, answer recall (answerable questions answered) and decline
+    specificity (unanswerable questions declined)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    oof = np.zeros(len(y))
+    for train, test in StratifiedKFold(FOLDS, shuffle=True, random_state=0).split(x, y):
+        mean, scale = _standardise(x[train])
+        m = _model().fit((x[train] - mean) / scale, y[train])
+        oof[test] = m.predict_proba((x[test] - mean) / scale)[:, 1]
+    said = oof >= threshold
+    pos, neg = y == 1, y == 0
+    return {
+        "folds": FOLDS,
+        "n": len(y),
+        "accuracy": round(float((said == pos).mean()), 4),
+        "answer_recall": round(float(said[pos].mean()), 4) if pos.any() else 0.0,
+        "decline_specificity": round(float((~said[neg]).mean()), 4) if neg.any() else 0.0,
+        "log_loss": round(float(-np.mean(y * np.log(oof + 1e-9) + (1 - y) * np.log(1 - oof + 1e-9))), 4),
+    }
+
+
+def fit(features: list[Features], labels: list[bool], fitted_on: str = "") -> DecisionModel:
+    """Fit on everything given; the cross-validated figures are kept with the weights."""
+    x = np.stack([f.vector() for f in features])
+    y = np.asarray(labels, dtype=int)
+    cv = cross_validate(x, y)
+    mean, scale = _standardise(x)
+    m = _model().fit((x - mean) / scale, y)
+    return DecisionModel(mean, scale, m.coef_[0].astype(np.float64), float(m.intercept_[0]), 0.5, fitted_on, cv)
+
+
+def weights_table(model: DecisionModel) -> str:
+    """One line per feature: its standardised weight, largest effect first."""
+    order = np.argsort(-np.abs(model.coef))
+    return "\n".join(f"  {NAMES[i]:<18} {model.coef[i]:+.3f}" for i in order)

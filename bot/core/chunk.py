@@ -62,6 +62,7 @@ def chunk_document(doc: Document, max_words: int = MAX_WORDS) -> list[Chunk]:
                     url=doc.url,
                     date=doc.date,
                     page=sec.page,
+                    supersedes=doc.meta.get("supersedes"),
                 )
             )
     return chunks

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from bot.core.embed import DIMENSIONS, MODEL_NAME
+from bot.errors import ExportMismatch
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +33,6 @@ PROBES = (
     "",
 )
 MIN_PROBE_COSINE = 0.9999
-
-
-class ExportMismatch(RuntimeError):
-    """The exported model does not reproduce sentence-transformers' embeddings."""
 
 
 def _model_dir() -> Path:

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import re
 import shutil
+import statistics
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from bot.core.assistant import Assistant
 from bot.core.embed import Embedder
+from bot.core.glossary import Synonyms
 from bot.core.index_store import IndexSnapshot, build_index, load_index
 from bot.core.retrieve import Mode, Thresholds, search
 
@@ -45,6 +47,7 @@ class Score:
     """Counts for one retrieval mode; rates are derived so the table shows n as well."""
 
     mode: Mode
+    label: str = ""  # the row's name when it is not just the mode
     cases: int = 0
     route_ok: int = 0
     answer_cases: int = 0
@@ -55,6 +58,7 @@ class Score:
     recall_cases: int = 0
     found_at: dict[int, int] = field(default_factory=lambda: dict.fromkeys(RECALL_AT, 0))
     failures: list[str] = field(default_factory=list)
+    words: list[int] = field(default_factory=list)  # length of each answer to an answerable case
 
     def rate(self, name: str) -> float:
         num, den = {
@@ -85,6 +89,8 @@ def score_answer(case: dict[str, Any], out: dict[str, Any], score: Score) -> Non
     cites = " ".join(_norm(c["quote"]) + " " + _norm(c["title"]) for c in out["citations"])
     if want == "answer":
         score.answer_cases += 1
+        if got == "answer":
+            score.words.append(len(re.sub(r"\[\d+\]", " ", out["text"]).split()))
         missing = [f for f in case.get("facts", []) if not any(_norm(a) in text for a in _alts(f))]
         score.facts_ok += not missing
         problems += [f"missing fact {f!r}" for f in missing]
@@ -110,15 +116,23 @@ def evaluate(
     cases: list[dict[str, Any]],
     modes: tuple[Mode, ...] = (Mode.HYBRID, Mode.DENSE, Mode.KEYWORD),
     thresholds: Thresholds | None = None,
+    knowledge: list[Path] | None = None,
 ) -> list[Score]:
-    """Answer every case once per mode and score it."""
+    """Answer every case once per mode and score it. With `knowledge` (the folders holding
+    synonyms.yml and curated.yml) and synonyms in them, one more row shows hybrid without them."""
     thresholds = thresholds or Thresholds.calibrated()
     questions = [c["question"] for c in cases]
     vectors = embedder.encode(questions)
     scores = []
-    for mode in modes:
-        score = Score(mode)
-        assistant = Assistant(snapshot, embedder, thresholds, mode=mode)
+    runs = [(mode, "", False) for mode in modes]
+    probe = Assistant(snapshot, embedder, thresholds, knowledge=knowledge)
+    if probe.glossary.synonyms.pairs and Mode.HYBRID in modes:
+        runs.append((Mode.HYBRID, "hybrid-no-synonyms", True))
+    for mode, label, plain in runs:
+        score = Score(mode, label)
+        assistant = Assistant(snapshot, embedder, thresholds, mode=mode, knowledge=knowledge)
+        if plain:
+            assistant.glossary = replace(assistant.glossary, synonyms=Synonyms())
         for case, answer in zip(cases, assistant.answer_many(questions)):
             score_answer(case, answer.to_dict(), score)
         for case, hits in zip(cases, search(snapshot, questions, vectors, thresholds, k=max(RECALL_AT), mode=mode)):
@@ -139,7 +153,7 @@ def table(scores: list[Score]) -> str:
     for s in scores:
         rows.append(
             [
-                s.mode.value,
+                s.label or s.mode.value,
                 f"{s.rate('route'):.3f} ({s.route_ok}/{s.cases})",
                 f"{s.rate('facts'):.3f} ({s.facts_ok}/{s.answer_cases})",
                 f"{s.rate('cite'):.3f} ({s.cite_ok}/{s.cite_cases})",
@@ -152,4 +166,6 @@ def table(scores: list[Score]) -> str:
     lines.insert(1, "  ".join("-" * w for w in widths))
     n = scores[0].recall_cases if scores else 0
     lines.append(f"recall@k: the expected document among the top k passages ({n} cases with a 'doc')")
+    medians = ", ".join(f"{s.label or s.mode.value} {statistics.median(s.words):g}" for s in scores if s.words)
+    lines.append(f"median answer length in words (answerable cases answered): {medians}")
     return "\n".join(lines)

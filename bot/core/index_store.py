@@ -30,6 +30,7 @@ from bot.core.embed import DIMENSIONS, MODEL_NAME, Embedder
 from bot.core.keywords import KeywordIndex
 from bot.core.load import LoadError, file_hash, iter_knowledge_files, load_document
 from bot.core.models import Chunk
+from bot.errors import IndexInconsistent, IndexMissing
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +46,6 @@ HNSW_ABOVE = 20_000
 HNSW_NEIGHBOURS = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 128
-
-
-class IndexMissing(Exception):
-    """No built index at the given folder."""
 
 
 @dataclass
@@ -136,7 +133,7 @@ def load_index(index_dir: Path) -> IndexSnapshot:
         chunks = tuple(Chunk(**json.loads(line)) for line in fh if line.strip())
     vectors = faiss.read_index(str(path / "vectors.faiss"))
     if vectors.ntotal != len(chunks):
-        raise IndexMissing(f"index at {path} is inconsistent: {vectors.ntotal} vectors, {len(chunks)} chunks")
+        raise IndexInconsistent(f"index at {path} is inconsistent: {vectors.ntotal} vectors, {len(chunks)} chunks")
     keywords = KeywordIndex.load(path / "keywords", [c.embedding_text() for c in chunks])
     return IndexSnapshot(
         build_id=manifest["build_id"], path=path, chunks=chunks, vectors=vectors, keywords=keywords, manifest=manifest

@@ -70,3 +70,20 @@ class KeywordIndex:
         weight = {t: self._idf.get(t, self._unseen_idf) for t in q}
         have = sum(w for t, w in weight.items() if t in self._doc_terms[row])
         return have / sum(weight.values())
+
+    def text_coverage(self, query: str, text: str) -> float:
+        """Like `coverage`, for any text (a single sentence), weighted by corpus rarity."""
+        q = set(terms(query))
+        if not q:
+            return 0.0
+        have_terms = set(terms(text))
+        weight = {t: self._idf.get(t, self._unseen_idf) for t in q}
+        return sum(w for t, w in weight.items() if t in have_terms) / sum(weight.values())
+
+    def unseen(self, query: str) -> float:
+        """Rarity-weighted share of the question's terms that no passage contains at all."""
+        q = set(terms(query))
+        if not q:
+            return 1.0
+        weight = {t: self._idf.get(t, self._unseen_idf) for t in q}
+        return sum(w for t, w in weight.items() if t not in self._idf) / sum(weight.values())

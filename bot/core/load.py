@@ -17,12 +17,9 @@ from bot.core.loaders.html import load_html
 from bot.core.loaders.pdf import load_pdf
 from bot.core.loaders.structure import Block, sections_from_blocks
 from bot.core.models import CuratedQuestion, Document, Section
+from bot.errors import LoadError
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
-
-
-class LoadError(Exception):
-    """A knowledge file that cannot be read or parsed."""
 
 
 def _meta_value(value: Any) -> str | None:

@@ -58,6 +58,7 @@ class Chunk:
     url: str | None = None
     date: str | None = None
     page: int | None = None
+    supersedes: str | None = None  # front matter: the file name or title this document replaces
 
     @property
     def title(self) -> str:

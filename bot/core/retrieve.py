@@ -1,8 +1,9 @@
-"""Find the passages most relevant to a question, and say when none is relevant enough.
+"""Find the passages most relevant to a question.
 
 Hybrid retrieval: dense (FAISS) and keyword (BM25) rankings fused by reciprocal rank fusion.
-Whether to answer at all is decided by a relevance score (cosine + weight x keyword coverage)
-whose threshold and weight are calibrated on labelled questions (`python -m bot calibrate`).
+Each hit carries a relevance score (cosine + weight x keyword coverage) used to pick the
+passages worth quoting; whether to answer at all is the decision model's call (decide.py).
+A document another one says it replaces is never returned (supersede.py).
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ import numpy as np
 
 from bot.core.index_store import IndexSnapshot
 from bot.core.models import Hit
+from bot.core.supersede import family, superseded
 
 RRF_K = 60
 POOL = 20
 # Two passages whose embeddings are at least this close say the same kind of thing (tuned on
-# tests/eval_cases/tuning.jsonl only): when they come from different documents, the older one
-# is dropped if the newer one is about as relevant, so a superseded policy is not quoted.
+# tests/eval_cases/tuning.jsonl only): an older issue of a series (staff bulletins) is dropped
+# when a newer issue's passage says the same kind of thing.
 SAME_GROUND = 0.7
 
 
@@ -35,14 +37,13 @@ class Mode(StrEnum):
 class Thresholds:
     """Relevance cut-offs, calibrated on labelled questions."""
 
-    answer: float  # best passage relevance below this: the documents do not answer
-    coverage_weight: float  # how much keyword coverage adds to cosine similarity
+    coverage_weight: float = 0.5  # how much keyword coverage adds to cosine similarity
     passage_margin: float = 0.08  # further passages must score within this of the best
 
     @classmethod
     def calibrated(cls) -> Thresholds:
         data = json.loads(resources.files("bot.core").joinpath("calibration.json").read_text())
-        return cls(answer=data["answer_threshold"], coverage_weight=data["coverage_weight"])
+        return cls(coverage_weight=data["coverage_weight"])
 
 
 def _rrf(rankings: list[list[int]]) -> list[int]:
@@ -62,10 +63,13 @@ def search(
     mode: Mode = Mode.HYBRID,
 ) -> list[list[Hit]]:
     """Top-k passages per question in fused order, each with its relevance score."""
-    dense_all = snapshot.search(vectors, POOL) if mode != Mode.KEYWORD else [[] for _ in questions]
+    gone = _superseded_rows(snapshot)
+    dense_all = snapshot.search(vectors, POOL + len(gone)) if mode != Mode.KEYWORD else [[] for _ in questions]
     results: list[list[Hit]] = []
     for question, vector, dense in zip(questions, vectors, dense_all):
-        keyword = snapshot.keywords.search(question, POOL) if mode != Mode.DENSE else []
+        keyword = snapshot.keywords.search(question, POOL + len(gone)) if mode != Mode.DENSE else []
+        dense = [(r, s) for r, s in dense if r not in gone][:POOL]
+        keyword = [(r, s) for r, s in keyword if r not in gone][:POOL]
         rows = _rrf([[r for r, _ in dense], [r for r, _ in keyword]])[:k]
         cos = dict(dense)
         hits = []
@@ -73,29 +77,38 @@ def search(
             d = cos[row] if row in cos else snapshot.similarity(vector, row)
             cov = snapshot.keywords.coverage(question, row)
             hits.append(Hit(snapshot.chunks[row], d + thresholds.coverage_weight * cov, d, cov))
-        results.append(prefer_newer(snapshot, rows, hits, thresholds.passage_margin))
+        results.append(latest_issue(snapshot, rows, hits))
     return results
 
 
-def prefer_newer(snapshot: IndexSnapshot, rows: list[int], hits: list[Hit], margin: float) -> list[Hit]:
-    """Drop a passage when a newer document covers the same ground about as relevantly.
+def _superseded_rows(snapshot: IndexSnapshot) -> frozenset[int]:
+    """Rows of replaced documents, worked out once per snapshot (a reload brings a new one)."""
+    cached = snapshot.__dict__.get("_superseded_rows")
+    if cached is None:
+        gone = superseded(snapshot.chunks)
+        cached = frozenset(r for r, c in enumerate(snapshot.chunks) if c.source in gone)
+        object.__setattr__(snapshot, "_superseded_rows", cached)
+    return cached
 
-    Policies are reissued (expenses 2023, then 2025) and both stay on the intranet; quoting the
-    older one gives staff outdated rules. "Newer" is the front-matter date; "the same ground" is
-    passage similarity of at least SAME_GROUND; "about as relevant" is within the passage margin.
-    """
+
+def latest_issue(snapshot: IndexSnapshot, rows: list[int], hits: list[Hit]) -> list[Hit]:
+    """Drop an older issue's passage when a newer issue of the same series says the same kind
+    of thing: the 9 June bulletin's survey date, not the 2 June one's. A series is documents
+    with the same title apart from dates and versions (supersede.family); documents of
+    different families never push each other out, however close their scores."""
     dated = [i for i, h in enumerate(hits) if h.chunk.date]
     if len(dated) < 2:
         return hits
     vecs = {i: snapshot.vectors.reconstruct(rows[i]) for i in dated}
+    fams = {i: family(hits[i].chunk.doc_title) for i in dated}
     dropped: set[int] = set()
     for i in dated:
         for j in dated:
             older, newer = hits[i], hits[j]
             if (
                 older.chunk.source != newer.chunk.source
+                and fams[i] == fams[j]
                 and str(older.chunk.date) < str(newer.chunk.date)
-                and newer.score >= older.score - margin
                 and float(vecs[i] @ vecs[j]) >= SAME_GROUND
             ):
                 dropped.add(i)
@@ -104,9 +117,10 @@ def prefer_newer(snapshot: IndexSnapshot, rows: list[int], hits: list[Hit], marg
 
 
 def relevant(hits: list[Hit], thresholds: Thresholds, limit: int = 3) -> list[Hit]:
-    """Hits good enough to quote, best first: above the threshold and close to the best one."""
+    """Hits worth quoting, best first: close to the best one. Whether to answer at all is the
+    decision model's call (bot.core.decide), not a cut-off on this score."""
     ranked = sorted(hits, key=lambda h: -h.score)
-    if not ranked or ranked[0].score < thresholds.answer:
+    if not ranked:
         return []
-    floor = max(thresholds.answer, ranked[0].score - thresholds.passage_margin)
+    floor = ranked[0].score - thresholds.passage_margin
     return [h for h in ranked if h.score >= floor][:limit]

@@ -23,16 +23,13 @@ import aiohttp
 from botbuilder.schema import Activity, ResourceResponse
 from botframework.connector.auth import AuthenticationConstants
 
+from bot.errors import ReplyFailed
 from bot.teams.wire import to_wire
 
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 KEY_FETCH_TIMEOUT = 10
-
-
-class ReplyFailed(Exception):
-    """The channel refused or never took a reply."""
 
 
 @dataclass(frozen=True)

@@ -28,3 +28,52 @@ def test_rules_alone_explain_a_clear_case():
 
 def test_misspelt_product_names_still_count_as_ai():
     assert "copilot" in escalation_signal("is copliot ok for summarising carer assessments").ai_terms
+
+
+def test_ai_questions_without_personal_data_are_rarely_escalated_on_the_held_out_split(embedder):
+    near_ai = [r for r in ROWS if r["split"] == "heldout" and r["kind"] == "near-miss-ai"]
+    vectors = embedder.encode([r["question"] for r in near_ai])
+    escalated = [r["question"] for r, v in zip(near_ai, vectors) if escalation_signal(r["question"], v).escalate]
+    assert len(near_ai) >= 20
+    assert len(escalated) / len(near_ai) <= 0.25, escalated  # was 12 of 20 before the gates
+
+
+def test_every_escalation_in_the_eval_cases_is_still_caught(embedder):
+    from tests.eval_scoring import load_cases
+
+    cases = [
+        c
+        for name in ("tuning.jsonl", "heldout.jsonl")
+        for c in load_cases(DATA.parent / "eval_cases" / name)
+        if c["route"] == "escalate"
+    ]
+    vectors = embedder.encode([c["question"] for c in cases])
+    missed = [c["question"] for c, v in zip(cases, vectors) if not escalation_signal(c["question"], v).escalate]
+    assert len(cases) >= 30 and missed == []
+
+
+def test_weak_personal_terms_count_only_about_people(embedder):
+    cases = {
+        "Can Copilot draft the minutes of a case review about a family?": True,
+        "Can I upload photos of service users to an AI image tool?": True,
+        "Can I give ChatGPT the names of the people in my team to plan a rota?": True,
+        "Can Gemini draft a letter if I paste in the applicant's name and home address?": True,
+        "Can I ask Copilot to summarise the published minutes of a Cabinet meeting?": False,
+        "Can Copilot suggest alt text for photos of our new bridge on the website?": False,
+        "Can I use Gemini to brainstorm names for our new recycling campaign?": False,
+    }
+    vectors = embedder.encode(list(cases))
+    got = {q: escalation_signal(q, v).escalate for q, v in zip(cases, vectors)}
+    assert got == cases
+
+
+def test_a_policy_lookup_about_ai_is_answered_not_handed_over(assistant):
+    from bot.core.models import Route
+
+    for question in (
+        "What does the policy say about AI?",
+        "Which policy does any use of AI have to comply with?",
+    ):
+        answer = assistant.answer(question)
+        assert answer.route is Route.ANSWER, question
+        assert "Generative Artificial Intelligence" in answer.text or "Information Governance" in answer.text

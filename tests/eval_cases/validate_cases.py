@@ -89,7 +89,7 @@ def check(files: list[Path]) -> list[str]:
 
 
 def main() -> int:
-    files = [HERE / "tuning.jsonl", HERE / "heldout.jsonl"]
+    files = [HERE / "tuning.jsonl", HERE / "heldout.jsonl", HERE / "heldout_v2.jsonl"]
     problems = check(files)
     for p in problems:
         print(p)

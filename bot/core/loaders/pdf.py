@@ -13,10 +13,7 @@ from typing import Any
 from pypdf import PdfReader
 
 from bot.core.models import Section
-
-
-class PdfProblem(ValueError):
-    """A PDF that opens but cannot be used (encrypted, or no text layer)."""
+from bot.errors import PdfProblem
 
 
 def _outline_titles(reader: PdfReader) -> dict[int, str]:

@@ -1,0 +1,93 @@
+"""Which documents have been replaced, so that retrieval never quotes them.
+
+Two ways to say it, both explicit:
+
+- front matter `supersedes: <file name or title>` on the newer document;
+- a statement in the newer document's text: "This version supersedes version 4 (2023)",
+  "It replaces the Information Security Policy version 1.4 of June 2022", "They replace the
+  2024 thresholds". The statement names the older one by its version or year; it counts only
+  for an older document of the same family (the title without years and versions), or one
+  whose family title the statement spells out.
+
+Issues of one series (staff bulletins: same family title, different dates) are not replaced
+wholesale; retrieval drops an older issue's passage only when a newer issue says the same
+kind of thing (see retrieve.py).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.core.models import Chunk
+from bot.core.text import sentences, words
+
+_STATEMENT = re.compile(r"\b(?:replaces|replace|supersedes|supersede)\b", re.I)
+_VERSION = re.compile(r"\bversion (\d+(?:\.\d+)?)(?![.\d]*\d)", re.I)
+_YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
+_MONTHS = {
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+    "november", "december", "version", "week", "of", "the", "and", "v",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Doc:
+    source: str
+    title: str
+    date: str
+    text: str
+    supersedes: str | None
+
+
+def family(title: str) -> frozenset[str]:
+    """A title's words without years, versions, dates and filler: what stays from issue to issue."""
+    return frozenset(w for w in words(title) if not w.isdigit() and w not in _MONTHS and not re.fullmatch(r"\d+\w*", w))
+
+
+def _docs(chunks: tuple[Chunk, ...] | list[Chunk]) -> list[Doc]:
+    by_source: dict[str, list[Chunk]] = {}
+    for c in chunks:
+        by_source.setdefault(c.source, []).append(c)
+    return [
+        Doc(src, cs[0].doc_title, str(cs[0].date or ""), " ".join(c.text for c in cs), cs[0].supersedes)
+        for src, cs in by_source.items()
+    ]
+
+
+def _versions(doc: Doc) -> set[str]:
+    return set(_VERSION.findall(doc.title)) or set(_VERSION.findall(doc.text[:400]))
+
+
+def _years(doc: Doc) -> set[str]:
+    return set(_YEAR.findall(doc.title)) | ({doc.date[:4]} if doc.date else set())
+
+
+def _named_by(statement: str, newer: Doc, older: Doc) -> bool:
+    """Whether a replaces/supersedes statement in `newer` points at `older`."""
+    said_versions = set(_VERSION.findall(statement))
+    said_years = set(_YEAR.findall(statement)) - _years(newer)
+    by_mark = bool(said_versions & _versions(older)) or (not said_versions and bool(said_years & _years(older)))
+    if not by_mark:
+        return False
+    fam_new, fam_old = family(newer.title), family(older.title)
+    overlap = len(fam_new & fam_old) / max(len(fam_new | fam_old), 1)
+    spelled = bool(fam_old) and fam_old <= set(words(statement))
+    return overlap >= 0.5 or spelled
+
+
+def superseded(chunks: tuple[Chunk, ...] | list[Chunk]) -> frozenset[str]:
+    """Sources of every document that another document in the index says it replaces."""
+    docs = _docs(chunks)
+    gone: set[str] = set()
+    for newer in docs:
+        if newer.supersedes:
+            target = newer.supersedes.strip().lower()
+            gone.update(d.source for d in docs if d is not newer and target in (d.source.lower(), d.title.lower()))
+        for statement in (s for s in sentences(newer.text) if _STATEMENT.search(s)):
+            for older in docs:
+                if older is newer or (older.date and newer.date and older.date >= newer.date):
+                    continue
+                if _named_by(statement, newer, older):
+                    gone.add(older.source)
+    return frozenset(gone)

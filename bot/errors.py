@@ -1,0 +1,33 @@
+"""Every exception the bot raises on purpose, under one root, so a caller can catch "the bot's own
+errors" without catching programming mistakes. Each module raises the class that names its problem;
+the classes live here so the whole list can be read in one place."""
+
+from __future__ import annotations
+
+
+class GovernanceBotError(Exception):
+    """The root: a failure the bot anticipated and can describe in one line."""
+
+
+class IndexMissing(GovernanceBotError):
+    """No built index at the given folder."""
+
+
+class IndexInconsistent(IndexMissing):
+    """An index folder whose parts disagree (vectors, passages, manifest): unusable, as if missing."""
+
+
+class LoadError(GovernanceBotError):
+    """A knowledge file that cannot be read or parsed."""
+
+
+class PdfProblem(LoadError, ValueError):
+    """A PDF that opens but cannot be used (encrypted, or no text layer)."""
+
+
+class ExportMismatch(GovernanceBotError, RuntimeError):
+    """The exported ONNX model does not reproduce sentence-transformers' embeddings."""
+
+
+class ReplyFailed(GovernanceBotError):
+    """The channel refused or never took a reply."""

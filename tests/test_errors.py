@@ -1,0 +1,14 @@
+"""The bot's own exceptions share one root, so callers can tell them from programming mistakes."""
+
+from bot import errors
+from bot.core.index_store import IndexInconsistent, IndexMissing
+from bot.core.load import LoadError
+from bot.teams.replies import ReplyFailed
+
+
+def test_every_error_the_bot_raises_on_purpose_has_the_one_root():
+    ours = [v for v in vars(errors).values() if isinstance(v, type) and issubclass(v, Exception)]
+    assert len(ours) >= 7 and all(issubclass(e, errors.GovernanceBotError) for e in ours)
+    # the modules that raise them use these very classes (no twin definitions)
+    assert IndexMissing is errors.IndexMissing and LoadError is errors.LoadError and ReplyFailed is errors.ReplyFailed
+    assert issubclass(IndexInconsistent, IndexMissing)  # an inconsistent index is unusable, as if missing
