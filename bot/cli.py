@@ -16,7 +16,23 @@ def _settings() -> Settings:
     return Settings()
 
 
-@click.group()
+class _DatabaseProblem(click.ClickException):
+    exit_code = 2  # as app.py: the same one line for the same bad DATABASE_URL
+
+
+class _Main(click.Group):
+    """Commands that open the database (outbox, purge, report) fail with one line, not a traceback."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+        from bot.store.db import DatabaseError
+
+        try:
+            return super().invoke(ctx)
+        except DatabaseError as exc:
+            raise _DatabaseProblem(f"database error: {exc}") from None
+
+
+@click.group(cls=_Main)
 @click.option("--log-level", default="WARNING", show_default=True, help="Logging level for stderr.")
 def main(log_level: str) -> None:
     """Lancashire County Council governance assistant."""
@@ -57,6 +73,7 @@ def index_cmd(knowledge: Path | None, index: Path | None) -> None:
 
     from bot.compose import make_embedder
     from bot.core.index_store import build_index
+    from bot.reload import build_lock
 
     settings = _settings()
     knowledge = knowledge or settings.knowledge_dir
@@ -74,9 +91,10 @@ def index_cmd(knowledge: Path | None, index: Path | None) -> None:
             click.echo(f"embedding {n} new or changed passages", err=True)
             bar.reset(total=n)
 
-        report = build_index(
-            knowledge, index, load_model, progress=bar.update, planned=planned, hnsw_above=settings.hnsw_above
-        )
+        with build_lock(index):  # not while a replica's Teams `refresh` builds into the same folder
+            report = build_index(
+                knowledge, index, load_model, progress=bar.update, planned=planned, hnsw_above=settings.hnsw_above
+            )
     for source, reason in report.failed.items():
         click.echo(f"failed: {source}: {reason}", err=True)
     click.echo(report.summary(), err=True)

@@ -37,10 +37,16 @@ def make_assistant(settings: Settings, build_if_missing: bool = True, embedder: 
     if current_build(settings.index_dir) is None:
         if not build_if_missing:
             raise IndexMissing(f"no index at {settings.index_dir} (build it with: python -m bot index)")
-        embedder = embedder or make_embedder(settings)
-        log.info("no index at %s: building it from %s", settings.index_dir, settings.knowledge_dir)
-        report = build_index(settings.knowledge_dir, settings.index_dir, embedder, hnsw_above=settings.hnsw_above)
-        log.info(report.summary())
+        from bot.reload import build_lock
+
+        with build_lock(settings.index_dir):  # replicas starting on an empty shared folder build it once
+            if current_build(settings.index_dir) is None:
+                embedder = embedder or make_embedder(settings)
+                log.info("no index at %s: building it from %s", settings.index_dir, settings.knowledge_dir)
+                report = build_index(
+                    settings.knowledge_dir, settings.index_dir, embedder, hnsw_above=settings.hnsw_above
+                )
+                log.info(report.summary())
     snapshot = load_index(settings.index_dir)
     embedder = embedder or make_embedder(settings)
     privacy.warm_up()  # the name recogniser takes a second or two to load: not on the first question
@@ -52,11 +58,15 @@ def make_assistant(settings: Settings, build_if_missing: bool = True, embedder: 
     )
 
 
-def make_web_app(settings: Settings, embedder: Embedder | None = None):
-    """The whole service: the app listens at once; /healthz turns 200 when the index is loaded."""
+def make_web_app(settings: Settings, embedder: Embedder | None = None, engine=None):
+    """The whole service: the app listens at once; /healthz turns 200 when the index is loaded.
+
+    `engine` is the database app.py opened (and upgraded); without one it is opened here.
+    """
     import bot.teams.builtin  # noqa: F401  (registers the built-in commands)
     from bot.reload import IndexService
-    from bot.store.db import make_engine
+    from bot.store.conversation_state import FOLLOW_UP, OFFERED, REPLY, SharedContext
+    from bot.store.db import open_database
     from bot.store.feedback import FeedbackStore
     from bot.store.retention import DailyPurge, days_from
     from bot.store.turn_writer import TurnWriter
@@ -88,10 +98,19 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None):
         placing.add(task)
         task.add_done_callback(placing.discard)
 
-    engine = make_engine(settings.database_url)
+    engine = engine or open_database(settings.database_url)
     turns = TurnWriter(TurnStore(engine))  # rows queued, written once a second (bot.store.turn_writer)
     state.probes.append(lambda: {"conversation_log_dropped": turns.dropped})  # rows lost to a stuck database
     purger = DailyPurge(engine, days_from(settings))
+    # Follow-up context, offered buttons and feedback context in the database, so any replica can
+    # continue a conversation (the keys hold Teams conversation and user ids: hashed).
+    minutes = settings.conversation_memory_minutes * 60
+    items = settings.conversation_memory_items
+    memory = SharedContext(engine, FOLLOW_UP, items, minutes, _turn_json, _turn_from_json, hash_keys=True)
+    offered = SharedContext(engine, OFFERED, items, minutes, hash_keys=True)
+    recent = SharedContext(
+        engine, REPLY, settings.conversation_memory_items, 24 * 3600, encode=_record_json, decode=_record_from_json
+    )
     services: dict[str, object] = {
         "state": state,
         "db": engine,
@@ -166,9 +185,9 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None):
     flow, sender = make_escalations(settings, adapter, state, engine)
 
     async def startup_all() -> None:
-        # Background loops (outbox sender, conversation-log writer): asked to stop at shutdown,
+        # Background loops (outbox sender, conversation-log and conversation-state writers): asked to stop at shutdown,
         # given ten seconds to finish what they hold, then cancelled.
-        for worker in (sender, turns):
+        for worker in (sender, turns, memory, offered, recent):
             task = asyncio.create_task(worker.run())
 
             async def stop(worker=worker, task=task) -> None:  # type: ignore[no-untyped-def]
@@ -196,10 +215,15 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None):
             escalations=flow,
             on_answered=record_turn,
             typing_delay=settings.typing_delay_ms / 1000,
+            memory=memory,
+            recent=recent,
+            offered=offered,
         ),
         state,
         startup=startup_all,
         max_body_bytes=settings.max_body_bytes,
+        # only with an app id: anonymous local mode has no tenant to check
+        allowed_tenants=frozenset() if settings.anonymous else settings.allowed_tenants,
     )
 
     async def start_purge(_app) -> None:
@@ -217,6 +241,26 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None):
     app.on_cleanup.append(close)
     app[PURGE] = purger
     return app
+
+
+def _turn_json(turn) -> dict:  # type: ignore[no-untyped-def]
+    return {"question": turn.question, "said": turn.said}
+
+
+def _turn_from_json(data: dict):  # type: ignore[no-untyped-def]
+    from bot.teams.conversation import Turn
+
+    return Turn(data["question"], data["said"])
+
+
+def _record_json(record) -> dict:  # type: ignore[no-untyped-def]
+    return {"question": record.question, "answer": record.answer, "route": record.route, "cited": record.citations}
+
+
+def _record_from_json(data: dict):  # type: ignore[no-untyped-def]
+    from bot.teams.conversation import AnswerRecord
+
+    return AnswerRecord(data["question"], data["answer"], data["route"], tuple(data["cited"]))
 
 
 def make_transport(settings: Settings):
@@ -249,12 +293,10 @@ def make_transport(settings: Settings):
 
 def make_store(settings: Settings, engine=None):
     import bot.store.escalations as tables
-    import bot.store.offers  # noqa: F401  (its table is created with the others)
-    from bot.store.db import create_all, make_engine
+    from bot.store.db import open_database
 
-    engine = engine or make_engine(settings.database_url)
-    create_all(engine)
-    return tables.EscalationStore(engine)
+    engine = engine or open_database(settings.database_url)
+    return tables.EscalationStore(engine, lease_seconds=settings.outbox_lease_seconds)
 
 
 def make_sender(settings: Settings, store, on_delivered=None):

@@ -48,6 +48,11 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("IG_MEMBERS", "ig_members"),
         description="Comma-separated Entra (AAD) object ids of IG team members, who may run IG commands.",
     )
+    allowed_tenant_ids: str = Field(
+        "",
+        validation_alias=AliasChoices("ALLOWED_TENANT_IDS", "allowed_tenant_ids"),
+        description="Comma-separated Entra tenant ids served; with an app id, other tenants get 403.",
+    )
     conversation_memory_items: int = Field(
         10_000,
         ge=0,
@@ -93,6 +98,12 @@ class Settings(BaseSettings):
     )
     outbox_poll_seconds: float = Field(
         30.0, gt=0, validation_alias=AliasChoices("OUTBOX_POLL_SECONDS", "outbox_poll_seconds")
+    )
+    outbox_lease_seconds: float = Field(
+        300.0,
+        gt=0,
+        validation_alias=AliasChoices("OUTBOX_LEASE_SECONDS", "outbox_lease_seconds"),
+        description="How long a sender's claim on an email holds; after a crash the email is resent once it lapses.",
     )
     hnsw_above: int = Field(
         20_000,
@@ -147,6 +158,10 @@ class Settings(BaseSettings):
     @property
     def ig_member_ids(self) -> frozenset[str]:
         return frozenset(x.strip().lower() for x in self.ig_members.split(",") if x.strip())
+
+    @property
+    def allowed_tenants(self) -> frozenset[str]:
+        return frozenset(x.strip().lower() for x in self.allowed_tenant_ids.split(",") if x.strip())
 
     @property
     def anonymous(self) -> bool:

@@ -68,13 +68,13 @@ def report_cmd(since: str | None, out: Path) -> None:
     """The IG report: declined questions (grouped), topics, escalations, feedback, documents."""
     from bot.report.compute import build_report
     from bot.report.write import write_report
-    from bot.store.db import make_engine
+    from bot.store.db import open_database
 
     start = _parse_since(since)
     settings = Settings()
     files, build = indexed_documents(settings.index_dir)
     report = build_report(
-        make_engine(settings.database_url), start, indexed=files, encode=LazyEncoder(), index_build=build
+        open_database(settings.database_url), start, indexed=files, encode=LazyEncoder(), index_build=build
     )
     for path in write_report(report, out):
         click.echo(str(path))
@@ -88,9 +88,9 @@ def report_cmd(since: str | None, out: Path) -> None:
 @click.command("purge")
 def purge_cmd() -> None:
     """Delete records older than their retention period now (the service also does this daily)."""
-    from bot.store.db import make_engine
+    from bot.store.db import open_database
     from bot.store.retention import days_from, purge
 
     settings = Settings()
-    for result in purge(make_engine(settings.database_url), days_from(settings)):
+    for result in purge(open_database(settings.database_url), days_from(settings)):
         click.echo(result.line())

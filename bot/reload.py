@@ -4,6 +4,11 @@ A build moves `index/current` atomically (see bot.core.index_store). The running
 link; when it points at a new build, the build is loaded off the event loop and swapped into the
 Assistant. A request already running keeps the snapshot it started with. IG members can also ask
 for a refresh from Teams; one refresh runs at a time.
+
+Several replicas may share one index folder (a mounted volume): each polls `current` and loads a
+new build whoever made it. Two builds at once in one folder can leave `current` pointing at a
+build the other pruned, so a build takes a file lock in the index folder (`.build.lock`): a
+refresh on one replica waits for another's, then finds the knowledge already indexed.
 """
 
 from __future__ import annotations
@@ -14,10 +19,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from filelock import FileLock
+
 from bot.core.assistant import Assistant
 from bot.core.index_store import BuildReport, build_index, current_build, load_index
 
 log = logging.getLogger(__name__)
+
+BUILD_LOCK_TIMEOUT_S = 1800  # a build of a large knowledge folder takes minutes, not hours
+
+
+def build_lock(index_dir: Path) -> FileLock:
+    """The lock every build into `index_dir` holds, across processes and replicas sharing the folder."""
+    Path(index_dir).mkdir(parents=True, exist_ok=True)
+    return FileLock(str(Path(index_dir) / ".build.lock"), timeout=BUILD_LOCK_TIMEOUT_S)
 
 
 @dataclass(frozen=True)
@@ -102,7 +117,8 @@ class IndexService:
             kwargs = {} if self.hnsw_above is None else {"hnsw_above": self.hnsw_above}
 
             def run() -> BuildReport:
-                return build_index(self.knowledge_dir, self.index_dir, self.assistant.embedder, **kwargs)
+                with build_lock(self.index_dir):
+                    return build_index(self.knowledge_dir, self.index_dir, self.assistant.embedder, **kwargs)
 
             report = await loop.run_in_executor(None, run)
             await self._reload_locked()

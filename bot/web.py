@@ -94,14 +94,27 @@ def validate_activity(body: Any) -> str | None:
     return None
 
 
+def tenant_of(body: dict[str, Any]) -> str:
+    """The Entra tenant an activity comes from: channelData.tenant.id, else conversation.tenantId."""
+    tenant = (body.get("channelData") or {}).get("tenant") or {}
+    found = tenant.get("id") or (body.get("conversation") or {}).get("tenantId") or ""
+    return found.strip().lower() if isinstance(found, str) else ""
+
+
 def create_app(
     adapter: CloudAdapter,
     bot: Bot,
     state: ServiceState,
     startup: Callable[[], Awaitable[None]] | None = None,
     max_body_bytes: int = 1024 * 1024,
+    allowed_tenants: frozenset[str] = frozenset(),
 ) -> web.Application:
-    """Routes only; the composition root supplies the adapter, the bot and start-up work."""
+    """Routes only; the composition root supplies the adapter, the bot and start-up work.
+
+    With `allowed_tenants` (lower-case), an activity from any other tenant, or from none, is
+    refused with 403 before the adapter sees it: a multi-tenant app registration must not serve
+    other organisations.
+    """
 
     async def messages(request: web.Request) -> web.StreamResponse:
         correlation = new_correlation_id()  # tags every log line of this activity
@@ -119,6 +132,9 @@ def create_app(
         if reason:
             log.info("rejected activity correlation=%s reason=%s", correlation, reason)
             return _problem(400, reason)
+        if allowed_tenants and tenant_of(body) not in allowed_tenants:
+            log.info("refused activity correlation=%s reason=tenant not allowed", correlation)
+            return _problem(403, "this assistant serves only its own organisation's Microsoft 365 tenant")
         if not state.ready:
             return web.json_response(
                 {"error": "the assistant is starting up, try again shortly"}, status=503, headers={"Retry-After": "5"}

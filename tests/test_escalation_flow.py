@@ -7,6 +7,7 @@ import json
 import logging
 import re
 import uuid
+from datetime import datetime
 
 import pytest
 from aiohttp import ClientSession
@@ -15,6 +16,7 @@ from bot.compose import make_web_app
 from bot.config import Settings
 from tests.conftest import DATA, KNOWLEDGE
 from tests.connector import Connector, activity, serve, wait_ready
+from tests.databases import BACKENDS, new_postgres_database
 from tests.mail.smtp_server import SmtpServer
 
 QUESTION = "Can I use Copilot to summarise case notes about children in care?"
@@ -27,9 +29,11 @@ def smtp():
     server.stop()
 
 
-@pytest.fixture(scope="module")
-async def world(bulletin_index, embedder, smtp, tmp_path_factory):
+@pytest.fixture(scope="module", params=BACKENDS)
+async def world(request, bulletin_index, embedder, smtp, tmp_path_factory):
+    """The service on SQLite, then on PostgreSQL; `db` is the SQLite file, or the PostgreSQL URL."""
     connector = await Connector().start()
+    smtp.handler.accepted.clear(), smtp.handler.attempts.clear()  # each backend counts its own emails
     connector.members["29:user-1"] = {
         "id": "29:user-1",
         "name": "Test User",
@@ -40,12 +44,15 @@ async def world(bulletin_index, embedder, smtp, tmp_path_factory):
         "userRole": "user",
     }
     db = tmp_path_factory.mktemp("db") / "bot.sqlite3"
+    url = f"sqlite:///{db}"
+    if request.param == "postgresql":
+        db = url = new_postgres_database(request.getfixturevalue("postgres_server"))
     settings = Settings(
         knowledge_dir=KNOWLEDGE,
         index_dir=bulletin_index,
         app_id="",
         app_password="",
-        database_url=f"sqlite:///{db}",
+        database_url=url,
         smtp_host="127.0.0.1",
         smtp_port=smtp.port,
         smtp_starttls=False,
@@ -121,12 +128,19 @@ async def _ask_for_card(http, base, connector, conv, question=QUESTION):
     return card
 
 
-def _rows(db, sql: str) -> list[tuple]:
-    """The service's own database, read as an operator would (WAL included: same connection rules)."""
-    import sqlite3
+def _rows(db, sql: str, **params) -> list[tuple]:  # type: ignore[no-untyped-def]
+    """The service's own database (the SQLite file or the PostgreSQL URL), read or changed as an operator would."""
+    from sqlalchemy import text
 
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql).fetchall()
+    from bot.store.db import make_engine
+
+    engine = make_engine(f"sqlite:///{db}" if _file(db) else db)
+    try:
+        with engine.begin() as conn:
+            result = conn.execute(text(sql), params)
+            return [tuple(r) for r in result] if result.returns_rows else []
+    finally:
+        engine.dispose()
 
 
 async def test_card_then_send_emails_ig_with_a_reply_address_and_replaces_the_card(world, smtp):
@@ -264,13 +278,12 @@ async def test_forged_replayed_expired_and_tampered_submits_send_nothing(world, 
     # Expired: an offer past its expiry is refused with a read-only card, and nothing is sent.
     late_conv = f"a:{uuid.uuid4().hex}"
     late_card = await _ask_for_card(http, base, connector, late_conv)
-    import sqlite3
-
-    with sqlite3.connect(db) as conn:
-        conn.execute(
-            "UPDATE escalation_offer SET expires_at = '2000-01-01 00:00:00' WHERE id = ?",
-            (late_card["actions"][0]["data"]["offer"],),
-        )
+    _rows(
+        db,
+        "UPDATE escalation_offer SET expires_at = :at WHERE id = :offer",
+        at=datetime(2000, 1, 1),
+        offer=late_card["actions"][0]["data"]["offer"],
+    )
     expired = _replacement(await _press(http, base, connector, late_conv, late_card, "Send to IG"))
     assert "expired" in _card_text(expired)
 
@@ -323,7 +336,8 @@ async def test_personal_data_never_reaches_logs_database_index_or_email(world, s
     await asyncio.sleep(1.5)  # the conversation log is written once a second
     rows_text = _every_stored_value(db)
     assert "[name]" in rows_text  # the questions were stored, redacted: the scan below reads real rows
-    stored = db.read_bytes() + b"".join(p.read_bytes() for p in db.parent.glob("*.sqlite3-*"))
+    # an SQLite file's raw bytes too (free pages, the WAL); PostgreSQL is read through its rows
+    stored = db.read_bytes() + b"".join(p.read_bytes() for p in db.parent.glob("*.sqlite3-*")) if _file(db) else b""
     index = b"".join(p.read_bytes() for p in bulletin_index.rglob("*") if p.is_file())
     index_text = "\n".join(p.read_text() for p in bulletin_index.rglob("*.json*") if p.is_file())
     leaks = []
@@ -342,14 +356,22 @@ async def test_personal_data_never_reaches_logs_database_index_or_email(world, s
     assert leaks == []
 
 
-def _every_stored_value(db) -> str:  # type: ignore[no-untyped-def]
-    """Every value of every table in the service's database, as text."""
-    import sqlite3
+def _file(db) -> bool:  # type: ignore[no-untyped-def]
+    return not isinstance(db, str)
 
-    with sqlite3.connect(db) as conn:
-        tables = [name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+
+def _every_stored_value(db) -> str:  # type: ignore[no-untyped-def]
+    """Every value of every table in the service's database (an SQLite file or a PostgreSQL URL), as text."""
+    from sqlalchemy import MetaData, select
+
+    from bot.store.db import make_engine
+
+    engine = make_engine(f"sqlite:///{db}" if _file(db) else db)
+    tables = MetaData()
+    tables.reflect(engine)
+    with engine.connect() as conn:
         return "\n".join(
-            str(value) for table in tables for row in conn.execute(f'SELECT * FROM "{table}"') for value in row
+            str(value) for table in tables.sorted_tables for row in conn.execute(select(table)) for value in row
         )
 
 

@@ -1,8 +1,10 @@
 """The background sender: works through the outbox with exponential backoff and jitter.
 
-Each row's next attempt time is stored, so backoff survives restarts. A row is marked
+Each row's next attempt time is stored, so backoff survives restarts. Several senders may work
+on one outbox (every replica runs one, and `outbox --send` is another): each row is claimed
+before it is sent (EscalationStore.claim), so exactly one of them sends it. A row is marked
 delivered only after the transport returned (the server accepted the message). If the process
-dies mid-send the row stays pending and is sent again, under the same Message-ID.
+dies mid-send, the claim lapses and the row is sent again, under the same Message-ID.
 """
 
 from __future__ import annotations
@@ -66,6 +68,8 @@ class OutboxSender:
         for e in await self._call(self.store.due):
             if self._stopping:
                 break
+            if not await self._call(self.store.claim, e.id):
+                continue  # another sender took it between our SELECT and our UPDATE
             try:
                 await self.transport.send(build_message(e, self.mail_from, self.mail_to))
             except Exception as exc:  # any failure: count it, back off, keep the row
@@ -90,10 +94,13 @@ class OutboxSender:
         if self.on_delivered is None:
             return
         for e in await self._call(self.store.unnotified):
+            if not await self._call(self.store.claim_notification, e.id):
+                continue  # another sender is telling them
             try:
                 await self.on_delivered(e)
             except Exception:
                 log.warning("could not tell the staff member that %s was delivered", e.reference, exc_info=True)
+                await self._call(self.store.release_notification, e.id)
                 continue
             await self._call(self.store.mark_notified, e.id)
 

@@ -3,6 +3,12 @@
 An escalation and its outbox row are written in one transaction, so a confirmed escalation is
 never lost and never sent without being recorded. The outbox row is the durable to-do item the
 sender works through; it is marked delivered only after the mail server accepted the message.
+
+Any number of senders (replicas, `outbox --send`) share one outbox. A sender claims a row before
+sending it: one conditional UPDATE moves it from pending to sending with a lease, and only the
+sender whose UPDATE changed the row sends. A sender that dies mid-send leaves its lease to run
+out; the row is then claimed again and resent under the same Message-ID (at-least-once; the mail
+system deduplicates on Message-ID). The staff member's "delivered" message is claimed the same way.
 """
 
 from __future__ import annotations
@@ -23,7 +29,9 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    and_,
     func,
+    or_,
     select,
     update,
 )
@@ -31,7 +39,8 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.store.db import metadata
 
-PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+PENDING, SENDING, DELIVERED, FAILED = "pending", "sending", "delivered", "failed"
+DEFAULT_LEASE_S = 300.0  # longer than any transport's timeout: a live sender never loses its claim
 
 escalations = Table(
     "escalation",
@@ -47,6 +56,7 @@ escalations = Table(
     Column("passages", JSON, nullable=False),  # the cited passages the bot showed
     Column("conversation_reference", JSON),  # to tell the staff member when it is delivered
     Column("notified_at", DateTime(timezone=True)),
+    Column("notify_lease_until", DateTime(timezone=True)),  # a sender is telling the staff member
 )
 
 outbox = Table(
@@ -61,6 +71,7 @@ outbox = Table(
     Column("last_error", String(500)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("delivered_at", DateTime(timezone=True)),
+    Column("lease_until", DateTime(timezone=True)),  # while sending: the claim holds until then
 )
 
 
@@ -143,12 +154,37 @@ def _joined():
     ).join(outbox, outbox.c.escalation_id == escalations.c.id)
 
 
+def _claimable(at: dt.datetime):
+    """Rows a sender may take at `at`: due and pending, or `sending` by a sender whose lease ran out."""
+    return or_(
+        and_(outbox.c.status == PENDING, outbox.c.next_attempt_at <= at),
+        and_(outbox.c.status == SENDING, outbox.c.lease_until < at),
+    )
+
+
+def _notifiable(at: dt.datetime):
+    """Escalations whose staff member is not yet told, and no live claim to tell them."""
+    return and_(
+        escalations.c.notified_at.is_(None),
+        or_(escalations.c.notify_lease_until.is_(None), escalations.c.notify_lease_until < at),
+    )
+
+
 class EscalationStore:
     """Reads and writes escalations; every method is one short transaction."""
 
-    def __init__(self, engine: Engine, message_domain: str = "governance-assistant.lancashire.gov.uk") -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        message_domain: str = "governance-assistant.lancashire.gov.uk",
+        lease_seconds: float = DEFAULT_LEASE_S,
+    ) -> None:
+        from bot.store.migrate import ensure_schema
+
+        ensure_schema(engine)
         self.engine = engine
         self.domain = message_domain
+        self.lease = dt.timedelta(seconds=lease_seconds)
 
     def create(
         self,
@@ -231,33 +267,52 @@ class EscalationStore:
             return [_row(r) for r in conn.execute(q)]
 
     def due(self, at: dt.datetime | None = None, limit: int = 50) -> list[Escalation]:
-        """Pending emails whose next attempt is due, oldest first."""
-        q = (
-            _joined()
-            .where(outbox.c.status == PENDING, outbox.c.next_attempt_at <= (at or now()))
-            .order_by(outbox.c.next_attempt_at, escalations.c.id)
-            .limit(limit)
-        )
+        """Emails a sender may claim now, oldest first: pending and due, or sending with a lapsed lease."""
+        at = at or now()
+        q = _joined().where(_claimable(at)).order_by(outbox.c.next_attempt_at, escalations.c.id).limit(limit)
         with self.engine.connect() as conn:
             return [_row(r) for r in conn.execute(q)]
 
+    def claim(self, escalation_id: int, at: dt.datetime | None = None) -> bool:
+        """Take the email for sending; True for exactly one of any number of concurrent callers.
+
+        One conditional UPDATE: the database applies it to the row once, so a second sender's
+        UPDATE finds the row already `sending` with a live lease and changes nothing.
+        """
+        at = at or now()
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(outbox)
+                .where(outbox.c.escalation_id == escalation_id, _claimable(at))
+                .values(status=SENDING, lease_until=at + self.lease)
+            )
+        return result.rowcount == 1
+
     def next_due_at(self) -> dt.datetime | None:
+        """When the next email becomes claimable: a pending row's next attempt, or a lease running out."""
         with self.engine.connect() as conn:
-            t = conn.execute(select(func.min(outbox.c.next_attempt_at)).where(outbox.c.status == PENDING)).scalar()
-        return _aware(t)
+            pending = conn.execute(select(func.min(outbox.c.next_attempt_at)).where(outbox.c.status == PENDING))
+            first = _aware(pending.scalar())
+            leased = conn.execute(select(func.min(outbox.c.lease_until)).where(outbox.c.status == SENDING))
+            lapse = _aware(leased.scalar())
+        times = [t for t in (first, lapse) if t is not None]
+        return min(times) if times else None
 
     def mark_delivered(self, escalation_id: int, at: dt.datetime | None = None) -> None:
         with self.engine.begin() as conn:
             conn.execute(
                 update(outbox)
                 .where(outbox.c.escalation_id == escalation_id)
-                .values(status=DELIVERED, delivered_at=at or now(), last_error=None)
+                .values(status=DELIVERED, delivered_at=at or now(), last_error=None, lease_until=None)
             )
 
     def mark_attempt_failed(self, escalation_id: int, error: str, retry_at: dt.datetime | None) -> None:
         """Count a failed attempt; with no retry time the row is given up as failed."""
-        values: dict[str, Any] = {"attempts": outbox.c.attempts + 1, "last_error": error[:500]}
-        values.update(status=FAILED) if retry_at is None else values.update(next_attempt_at=retry_at)
+        values: dict[str, Any] = {"attempts": outbox.c.attempts + 1, "last_error": error[:500], "lease_until": None}
+        if retry_at is None:
+            values.update(status=FAILED)
+        else:
+            values.update(status=PENDING, next_attempt_at=retry_at)
         with self.engine.begin() as conn:
             conn.execute(update(outbox).where(outbox.c.escalation_id == escalation_id).values(**values))
 
@@ -266,18 +321,42 @@ class EscalationStore:
         with self.engine.begin() as conn:
             result = conn.execute(
                 update(outbox)
-                .where(outbox.c.escalation_id == escalation_id, outbox.c.status != DELIVERED)
+                .where(outbox.c.escalation_id == escalation_id, outbox.c.status.in_((PENDING, FAILED)))
                 .values(status=PENDING, next_attempt_at=now())
             )
         return result.rowcount > 0
 
+    def claim_notification(self, escalation_id: int, at: dt.datetime | None = None) -> bool:
+        """Take the "delivered" message to the staff member; True for exactly one concurrent caller."""
+        at = at or now()
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                escalations.update()
+                .where(escalations.c.id == escalation_id, _notifiable(at))
+                .values(notify_lease_until=at + self.lease)
+            )
+        return result.rowcount == 1
+
+    def release_notification(self, escalation_id: int) -> None:
+        """Telling the staff member failed: let the next pass (any sender) try again."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                escalations.update()
+                .where(escalations.c.id == escalation_id, escalations.c.notified_at.is_(None))
+                .values(notify_lease_until=None)
+            )
+
     def mark_notified(self, escalation_id: int) -> None:
         with self.engine.begin() as conn:
-            conn.execute(escalations.update().where(escalations.c.id == escalation_id).values(notified_at=now()))
+            conn.execute(
+                escalations.update()
+                .where(escalations.c.id == escalation_id)
+                .values(notified_at=now(), notify_lease_until=None)
+            )
 
-    def unnotified(self) -> list[Escalation]:
-        """Delivered escalations whose staff member has not been told yet."""
-        q = _joined().where(outbox.c.status == DELIVERED, escalations.c.notified_at.is_(None))
+    def unnotified(self, at: dt.datetime | None = None) -> list[Escalation]:
+        """Delivered escalations whose staff member has not been told yet, and nobody is telling now."""
+        q = _joined().where(outbox.c.status == DELIVERED, _notifiable(at or now()))
         with self.engine.connect() as conn:
             return [_row(r) for r in conn.execute(q)]
 
@@ -285,11 +364,11 @@ class EscalationStore:
         """What /healthz reports: pending and failed counts, and the oldest pending age."""
         with self.engine.connect() as conn:
             counts = dict(conn.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status)).all())
-            first = select(func.min(outbox.c.created_at)).where(outbox.c.status == PENDING)
+            first = select(func.min(outbox.c.created_at)).where(outbox.c.status.in_((PENDING, SENDING)))
             oldest = _aware(conn.execute(first).scalar())
         age = round((now() - oldest).total_seconds(), 1) if oldest else 0.0
         return {
-            "outbox_pending": counts.get(PENDING, 0),
+            "outbox_pending": counts.get(PENDING, 0) + counts.get(SENDING, 0),  # being sent is not delivered
             "outbox_failed": counts.get(FAILED, 0),
             "outbox_oldest_pending_seconds": age,
         }

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Column, DateTime, Engine, Integer, String, Table, Text, insert, select
 
 from bot.store.db import metadata
+from bot.store.migrate import ensure_schema
 
 REACTIONS = ("like", "dislike")
 
@@ -49,7 +50,7 @@ class FeedbackStore:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        metadata.create_all(engine, tables=[feedback])
+        ensure_schema(engine)  # the migrations own the tables (bot.store.migrate)
 
     def add(self, item: Feedback) -> int:
         if item.reaction not in REACTIONS:

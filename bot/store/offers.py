@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Connection, DateTime, Engine, String, Table, Text, delete, select, update
 
 from bot.store.db import metadata
+from bot.store.migrate import ensure_schema
 
 SENT, CANCELLED = "sent", "cancelled"
 
@@ -88,6 +89,7 @@ class OfferStore:
     """Every method is one short transaction; `use` is the only way an offer changes."""
 
     def __init__(self, engine: Engine, lifetime: dt.timedelta = dt.timedelta(hours=24)) -> None:
+        ensure_schema(engine)  # the migrations own the table (bot.store.migrate)
         self.engine = engine
         self.lifetime = lifetime
 

@@ -20,6 +20,7 @@ from sqlalchemy import Column, DateTime, Engine, Float, Integer, String, Table, 
 
 from bot.core.models import Answer
 from bot.store.db import metadata
+from bot.store.migrate import ensure_schema
 
 turns = Table(
     "turns",
@@ -87,7 +88,7 @@ class TurnStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        metadata.create_all(engine, tables=[turns])
+        ensure_schema(engine)  # the migrations own the tables (bot.store.migrate)
 
     def add(self, turn: Turn) -> int:
         return self.add_many([turn])[0] if turn.question else 0

@@ -8,6 +8,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from http import HTTPStatus
 
@@ -21,6 +22,7 @@ from bot.core.privacy import redact
 from bot.core.route import rule_terms
 from bot.core.suggest import Suggestion, button_title
 from bot.core.text import clean
+from bot.store.conversation_state import SharedContext
 from bot.store.feedback import Feedback, FeedbackStore
 from bot.teams import commands
 from bot.teams.conversation import (
@@ -41,6 +43,10 @@ from bot.teams.oversight import contacts, transparency_note
 from bot.teams.render import answer_activity, safe_text, text_activity, typing_activity
 
 log = logging.getLogger(__name__)
+
+# Conversation-state reads (a primary-key lookup) get threads of their own: in the shared pool
+# they would queue behind the model's work, and every question makes one.
+_STATE_READS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="conversation-state")
 
 
 def welcome_text(services: dict[str, object]) -> str:
@@ -74,6 +80,9 @@ class GovernanceBot(ActivityHandler):
         score: Callable[[str, list[str]], Sequence[float]] | None = None,
         stale_after_months: int = STALE_MONTHS,
         today: Callable[[], date] = date.today,
+        memory: Bounded[str, Turn] | SharedContext[Turn] | None = None,
+        recent: Bounded[str, AnswerRecord] | SharedContext[AnswerRecord] | None = None,
+        offered: Bounded[str, dict[str, str]] | SharedContext[dict[str, str]] | None = None,
     ) -> None:
         self._answer = answer
         self._typing_delay = typing_delay  # show "typing" only when there is something to wait for
@@ -87,10 +96,11 @@ class GovernanceBot(ActivityHandler):
         self._stale_after_months = stale_after_months
         self._today = today
         # Only redacted text is ever kept, and only for a while: see bot.teams.conversation.
-        self._memory: Bounded[str, Turn] = Bounded(memory_items, memory_minutes * 60)
-        self._recent: Bounded[str, AnswerRecord] = Bounded(memory_items, 24 * 3600)
+        # The service passes maps in the database (bot.store.conversation_state), shared by replicas.
+        self._memory = memory if memory is not None else Bounded(memory_items, memory_minutes * 60)
+        self._recent = recent if recent is not None else Bounded(memory_items, 24 * 3600)
         # The buttons last offered in each conversation: button title -> the question it asks.
-        self._offered: Bounded[str, dict[str, str]] = Bounded(memory_items, memory_minutes * 60)
+        self._offered = offered if offered is not None else Bounded(memory_items, memory_minutes * 60)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         started = time.perf_counter()
@@ -106,13 +116,14 @@ class GovernanceBot(ActivityHandler):
             return
         text = strip_mentions(activity.text or "", mentions)
         key = _memory_key(activity)
-        offered = self._offered.get(key) or {}
+        # The conversation's state may live in the database, shared by replicas: read off the loop, in one hop.
+        offered, before = await asyncio.get_running_loop().run_in_executor(_STATE_READS, self._state, key)
+        offered = offered or {}
         text = offered.get(" ".join(text.split()), text)  # a button that sent its title asks its question
         command = commands.match(text)
         if command is not None:
             await self._run_command(command, turn_context)
             return
-        before = self._memory.get(key)
         follow_up = before is not None and is_follow_up(clean(text))
         pending = asyncio.ensure_future(self._ask(with_context(before.question, text) if follow_up else text))
         done, _ = await asyncio.wait({pending}, timeout=self._typing_delay)
@@ -164,6 +175,10 @@ class GovernanceBot(ActivityHandler):
             (time.perf_counter() - started) * 1000,
         )
 
+    def _state(self, key: str) -> tuple[dict[str, str] | None, Turn | None]:
+        """The buttons last offered in this conversation, and its last exchange."""
+        return self._offered.get(key), self._memory.get(key)
+
     def _offer(self, key: str, suggestions: Sequence[Suggestion]) -> None:
         self._offered.put(key, {button_title(s.question, s.title): s.question for s in suggestions})
 
@@ -202,7 +217,9 @@ class GovernanceBot(ActivityHandler):
             return InvokeResponse(
                 status=int(HTTPStatus.BAD_REQUEST), body={"error": "expected feedback with a like or dislike reaction"}
             )
-        record = self._recent.get(activity.reply_to_id or "")
+        record = await asyncio.get_running_loop().run_in_executor(
+            _STATE_READS, self._recent.get, activity.reply_to_id or ""
+        )
         comment = _redacted(_feedback_text(action.get("feedback")))
         if self._feedback is not None:
             loop = asyncio.get_running_loop()

@@ -1,4 +1,7 @@
-"""Durable delivery against a real SMTP server: outages, crashes mid-send, and the Graph wire format."""
+"""Durable delivery against a real SMTP server: outages, crashes mid-send, several senders, and the Graph wire format.
+
+Every test that touches the outbox runs on SQLite and on PostgreSQL (the `database_url` fixture).
+"""
 
 from __future__ import annotations
 
@@ -10,12 +13,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 
+import pytest
 from aiohttp import web
 
 from bot.mail.sender import OutboxSender
 from bot.mail.transports import FolderTransport, GraphTransport, SmtpTransport
-from bot.store.db import create_all, make_engine
+from bot.store.db import open_database
 from bot.store.escalations import DELIVERED, EscalationStore
 from tests.conftest import ROOT
 from tests.connector import serve
@@ -26,10 +31,9 @@ PASSAGES = [
 ]
 
 
-def _store(path) -> EscalationStore:
-    engine = make_engine(f"sqlite:///{path}")
-    create_all(engine)
-    return EscalationStore(engine)
+@pytest.fixture()
+def store(database_url: str) -> EscalationStore:
+    return EscalationStore(open_database(database_url))
 
 
 def _queue(store: EscalationStore, key: str = "key-1"):
@@ -51,8 +55,7 @@ def _sender(store, transport, **kw) -> OutboxSender:
     return OutboxSender(store, transport, "bot@example.org", "ig@example.org", poll_seconds=0.1, **kw)
 
 
-async def test_smtp_down_then_up_delivers_exactly_one_email(tmp_path):
-    store = _store(tmp_path / "db.sqlite3")
+async def test_smtp_down_then_up_delivers_exactly_one_email(store):
     e = _queue(store)
     port = free_port()
     sender = _sender(store, SmtpTransport("127.0.0.1", port, starttls=False, timeout=5))
@@ -70,8 +73,7 @@ async def test_smtp_down_then_up_delivers_exactly_one_email(tmp_path):
         server.stop()
 
 
-async def test_gives_up_after_max_attempts_and_retry_requeues(tmp_path):
-    store = _store(tmp_path / "db.sqlite3")
+async def test_gives_up_after_max_attempts_and_retry_requeues(store):
     e = _queue(store)
     sender = _sender(store, SmtpTransport("127.0.0.1", free_port(), starttls=False, timeout=5), max_attempts=2)
     await asyncio.wait_for(sender.run(until_empty=True), 30)
@@ -80,40 +82,39 @@ async def test_gives_up_after_max_attempts_and_retry_requeues(tmp_path):
     assert store.retry(e.id) and store.get(e.id).status == "pending"
 
 
-def _run_sender(db, smtp_port) -> subprocess.Popen:
+def _run_sender(database_url: str, smtp_port: int, lease_seconds: float = 1.0) -> subprocess.Popen:
     env = dict(
         os.environ,
-        DATABASE_URL=f"sqlite:///{db}",
+        DATABASE_URL=database_url,
         SMTP_HOST="127.0.0.1",
         SMTP_PORT=str(smtp_port),
         SMTP_STARTTLS="false",
         OUTBOX_POLL_SECONDS="0.2",
         OUTBOX_BACKOFF_MAX="0.5",
+        OUTBOX_LEASE_SECONDS=str(lease_seconds),  # a killed sender's claim lapses quickly here
     )
     return subprocess.Popen(
         [sys.executable, "-m", "bot", "outbox", "--send"], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
     )
 
 
-def test_sigkill_mid_send_then_restart_delivers_once_under_one_message_id(tmp_path):
-    db = tmp_path / "shared.sqlite3"
-    store = _store(db)
+def test_sigkill_mid_send_then_restart_delivers_once_under_one_message_id(store, database_url):
     e = _queue(store, "crash-key")
     server = SmtpServer().start()
     try:
         server.handler.stall.set()  # the server takes the DATA and then hangs: "mid-send"
-        proc = _run_sender(db, server.port)
+        proc = _run_sender(database_url, server.port)
         deadline = time.monotonic() + 60
         while not server.handler.attempts:
             assert time.monotonic() < deadline and proc.poll() is None, "the sender never reached DATA"
             time.sleep(0.05)
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
-        assert store.get(e.id).status == "pending"  # not marked delivered: the server never said 250
+        assert store.get(e.id).status == "sending"  # claimed, never marked delivered: the server never said 250
 
         server.handler.stall.clear()
         server.handler.released.set()
-        restarted = _run_sender(db, server.port)
+        restarted = _run_sender(database_url, server.port)  # takes the row over once the dead claim lapses
         out, _ = restarted.communicate(timeout=120)
         assert restarted.returncode == 0
         assert len(server.handler.accepted) == 1
@@ -166,8 +167,7 @@ async def test_graph_transport_speaks_the_real_wire_format():
     assert sent["Message-ID"] == "<k1@example.org>" and sent["Subject"] == "[IG-2026-000001] test"
 
 
-async def test_folder_transport_writes_one_eml_per_escalation(tmp_path):
-    store = _store(tmp_path / "db.sqlite3")
+async def test_folder_transport_writes_one_eml_per_escalation(store, tmp_path):
     e = _queue(store)
     sender = _sender(store, FolderTransport(tmp_path / "mail"))
     assert await sender.send_due() == 1
@@ -175,3 +175,45 @@ async def test_folder_transport_writes_one_eml_per_escalation(tmp_path):
     assert len(files) == 1
     msg = email.message_from_bytes(files[0].read_bytes())
     assert msg["Message-ID"] == e.message_id and e.reference in msg["Subject"]
+
+
+def test_two_senders_on_one_database_send_each_email_exactly_once(store, database_url):
+    """Two `outbox --send` processes on one outbox (as two replicas would be): no email twice, none lost."""
+    queued = [_queue(store, f"pair-{i}") for i in range(60)]
+    server = SmtpServer().start()
+    try:
+        senders = [_run_sender(database_url, server.port, lease_seconds=60) for _ in range(2)]
+        outputs = [p.communicate(timeout=180) for p in senders]
+        assert [p.returncode for p in senders] == [0, 0], outputs
+    finally:
+        server.stop()
+    sent = Counter(m["Message-ID"] for m in server.handler.accepted)
+    assert sorted(sent) == sorted(e.message_id for e in queued)  # every escalation delivered
+    assert [mid for mid, n in sent.items() if n > 1] == []  # and none twice
+    assert {e.status for e in store.list()} == {DELIVERED}
+
+
+async def test_two_senders_tell_the_staff_member_once(store):
+    """The "delivered" message is claimed too: two senders sweeping at once tell each person once."""
+    queued = [_queue(store, f"told-{i}") for i in range(30)]
+    told: Counter = Counter()
+
+    async def on_delivered(e) -> None:
+        await asyncio.sleep(0.01)  # a real proactive message takes a round trip
+        told[e.reference] += 1
+
+    server = SmtpServer().start()
+    try:
+        senders = [
+            _sender(
+                store, SmtpTransport("127.0.0.1", server.port, starttls=False, timeout=5), on_delivered=on_delivered
+            )
+            for _ in range(2)
+        ]
+        await asyncio.gather(*(s.send_due() for s in senders))
+        await asyncio.gather(*(s.notify_delivered() for s in senders))
+    finally:
+        server.stop()
+    assert len(server.handler.accepted) == len(queued)
+    assert sorted(told) == sorted(e.reference for e in queued) and set(told.values()) == {1}
+    assert store.unnotified() == []

@@ -51,7 +51,8 @@ def test_without_since_everything_still_kept_counts(seeded: Engine):
     assert len(report.declined) == 7
 
 
-def test_a_database_without_feedback_or_escalations_says_so(tmp_path: Path):
+def test_a_new_database_reports_zero_feedback_and_escalations(tmp_path: Path):
     report = build_report(make_engine(f"sqlite:///{tmp_path / 'empty.sqlite3'}"), indexed=INDEXED)
     assert report.questions == 0 and report.declined == [] and report.never_cited == sorted(INDEXED)
-    assert report.feedback.recorded is False and report.escalations.recorded is False
+    assert (report.feedback.likes, report.feedback.dislikes) == (0, 0)
+    assert report.escalations.by_status == {}

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
+from sqlalchemy.exc import DBAPIError
 
 from bot.cli import main
 from bot.config import Settings
 from bot.store.db import make_engine
-from bot.store.offers import OfferStore, offers
+from bot.store.offers import OfferStore
 from bot.store.retention import DailyPurge, days_from, purge
+from bot.store.turns import TurnStore
 from tests import oversight_seed as seed
 from tests.oversight_seed import NOW, ago
 
@@ -30,9 +31,9 @@ def _questions(engine: Engine) -> list[str]:
 
 
 @pytest.fixture()
-def seeded(tmp_path: Path) -> Engine:
-    """Rows on both sides of each retention period, and escalations that are not delivered."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'bot.sqlite3'}")
+def seeded(database_url: str) -> Engine:
+    """Rows on both sides of each retention period, and escalations that are not delivered (each database)."""
+    engine = make_engine(database_url)
     seed.create_other_tables(engine)
     for days in (45, 31, 29, 1):
         seed.add_turn(engine, ago(days), f"question from {days} days ago")
@@ -43,7 +44,6 @@ def seeded(tmp_path: Path) -> Engine:
     seed.add_escalation(engine, ago(364), "delivered", ago(364, -5))  # 3: kept
     seed.add_escalation(engine, ago(900), "pending")  # 4: never delivered: kept, whatever its age
     seed.add_escalation(engine, ago(500), "failed")  # 5: kept until an IG member sees it through
-    offers.create(engine)
     store = OfferStore(engine)
     for days in (31, 29):  # card offers go with the conversation log: the first is purged
         store.create(conversation_id="c", user_id="u", question="q", fields={}, passages=[], at=ago(days))
@@ -51,12 +51,13 @@ def seeded(tmp_path: Path) -> Engine:
 
 
 def test_purge_removes_exactly_the_expired_rows(seeded: Engine):
-    results = {r.rule.table: r for r in purge(seeded, days_from(Settings()), now=NOW)}
+    results = {r.rule.table.name: r for r in purge(seeded, days_from(Settings()), now=NOW)}
     assert {t: r.deleted for t, r in results.items()} == {
         "turns": 2,
+        "conversation_state": 0,
         "feedback": 2,
-        "escalation": 2,
         "escalation_offer": 1,
+        "escalation": 2,
     }
     assert _questions(seeded) == ["question from 29 days ago", "question from 1 days ago"]
     assert len(_ids(seeded, seed.feedback)) == 2
@@ -85,16 +86,12 @@ def test_a_retention_period_of_zero_days_is_refused(monkeypatch):
         Settings()
 
 
-def test_tables_not_yet_deployed_are_skipped_not_errors(tmp_path: Path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'bot.sqlite3'}")
-    seed.add_turn(engine, ago(40), "old question")
-    results = purge(engine, now=NOW)
-    assert [(r.rule.table, r.deleted, r.skipped) for r in results] == [
-        ("turns", 1, None),
-        ("feedback", 0, "no such table"),
-        ("escalation_offer", 0, "no such table"),
-        ("escalation", 0, "no such table"),
-    ]
+def test_a_rule_whose_column_was_renamed_fails_instead_of_skipping(seeded: Engine):
+    """Retention uses the stores' own tables: a column renamed under it is an error, never a quiet skip."""
+    with seeded.begin() as conn:
+        conn.execute(text("ALTER TABLE feedback RENAME COLUMN created_at TO made_at"))
+    with pytest.raises(DBAPIError):
+        purge(seeded, now=NOW)
 
 
 async def test_the_daily_purge_runs_at_start_then_on_its_interval(seeded: Engine):
@@ -110,12 +107,27 @@ async def test_the_daily_purge_runs_at_start_then_on_its_interval(seeded: Engine
     assert 4 in _ids(seeded, seed.escalations)  # the pending escalation is still there
 
 
-def test_purge_command_reports_what_it_deleted(tmp_path: Path):
-    db = tmp_path / "bot.sqlite3"
-    engine = make_engine(f"sqlite:///{db}")
+def test_purge_command_reports_what_it_deleted(database_url: str):
+    engine = make_engine(database_url)
     seed.add_turn(engine, ago(400), "very old question")
-    result = CliRunner().invoke(main, ["purge"], env={"DATABASE_URL": f"sqlite:///{db}"})
+    result = CliRunner().invoke(main, ["purge"], env={"DATABASE_URL": database_url})
     assert result.exit_code == 0, result.output
     assert "conversation log: kept 30 days" in result.output and "1 deleted" in result.output
-    assert "escalations (delivered): kept 365 days" in result.output and "skipped (no such table)" in result.output
+    assert "escalations (delivered): kept 365 days" in result.output and "0 deleted" in result.output
     assert _questions(engine) == []
+
+
+def test_times_stay_utc_on_a_database_whose_default_time_zone_is_not(database_url: str):
+    """A PostgreSQL server set to local time: the log's times and the purge's cut-off are still exact."""
+    engine = make_engine(database_url)
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(text(f"ALTER DATABASE \"{engine.url.database}\" SET timezone TO 'America/New_York'"))
+            conn.commit()
+        engine.dispose()
+        engine = make_engine(database_url)
+    seed.add_turn(engine, ago(30, 1), "just expired")
+    seed.add_turn(engine, ago(29, 60 * 23), "just kept")
+    assert [t.created_at for t in TurnStore(engine).since()] == [ago(30, 1), ago(29, 60 * 23)]
+    purge(engine, now=NOW)
+    assert _questions(engine) == ["just kept"]

@@ -1,0 +1,176 @@
+"""Conversation state every replica shares: follow-up context and what each recent reply said.
+
+Two maps with the get/put shape of bot.teams.conversation.Bounded, kept in one table so that
+any replica behind the Bot Service can continue a conversation another one started:
+
+- "follow-up": the last exchange per conversation and person, the *redacted* question and what the
+  bot said (keys are hashed);
+- "offered": the suggestion buttons last offered there (title -> the question it asks);
+- "reply": per reply activity id, the redacted question, the answer, route and cited titles,
+  so feedback clicked on a reply files them, on whichever replica the click lands.
+
+The fast path stays fast: `put` only queues (a background flush writes the queue in one
+transaction every quarter second, as the conversation log does), and `get` answers from the
+queue first; a turn reads its conversation's state in one hop off the event loop. Rows are
+bounded in age (read only while fresh; expired rows deleted by the flush) and in number (the
+oldest beyond the limit deleted), and purged by the retention rules (bot.store.retention)
+with the conversation log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Column, DateTime, Engine, String, Table, Text, and_, delete, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from bot.store.db import metadata
+from bot.store.migrate import ensure_schema
+
+log = logging.getLogger(__name__)
+
+FOLLOW_UP, OFFERED, REPLY = "follow-up", "offered", "reply"
+
+conversation_state = Table(
+    "conversation_state",
+    metadata,
+    Column("kind", String(16), primary_key=True),  # FOLLOW_UP | OFFERED | REPLY
+    Column("key", String(200), primary_key=True),  # sha256 of the conversation and person; a reply id
+    Column("value", Text, nullable=False),  # JSON; only redacted text
+    Column("updated_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+V = TypeVar("V")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _naive(at: datetime) -> datetime:
+    """Stored as naive UTC, like the conversation log, so SQLite compares exactly."""
+    return at.astimezone(UTC).replace(tzinfo=None)
+
+
+class SharedContext(Generic[V]):
+    """A map in the database, bounded in size and age; `put` is cheap and never blocks on the database."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        kind: str,
+        max_items: int,
+        max_age_s: float,
+        encode: Callable[[V], Any] = lambda v: v,
+        decode: Callable[[Any], V] = lambda v: v,
+        hash_keys: bool = False,
+        interval: float = 0.25,
+        prune_every_s: float = 60.0,
+    ) -> None:
+        ensure_schema(engine)
+        self.engine = engine
+        self.kind = kind
+        self.max_items = max_items
+        self.max_age = timedelta(seconds=max_age_s)
+        self._encode, self._decode = encode, decode
+        self._hash_keys = hash_keys
+        self.interval = interval
+        self._prune_every = prune_every_s
+        self._last_prune = 0.0
+        self._pending: dict[str, tuple[datetime, str]] = {}
+        self._lock = threading.Lock()
+        self._stop = asyncio.Event()
+        self.reads = 0  # database reads (the tests check the fast path makes none)
+
+    def _key(self, key: str) -> str:
+        return hashlib.sha256(key.encode("utf-8")).hexdigest() if self._hash_keys else key[:200]
+
+    def put(self, key: str, value: V) -> None:
+        with self._lock:
+            self._pending[self._key(key)] = (_now(), json.dumps(self._encode(value)))
+
+    def get(self, key: str) -> V | None:
+        """This replica's unwritten value if there is one, else the database's, if still fresh."""
+        stored = self._key(key)
+        cutoff = _now() - self.max_age
+        with self._lock:
+            queued = self._pending.get(stored)
+        if queued is not None:
+            return self._decode(json.loads(queued[1])) if queued[0] >= cutoff else None
+        self.reads += 1
+        t = conversation_state
+        query = select(t.c.value).where(t.c.kind == self.kind, t.c.key == stored, t.c.updated_at >= _naive(cutoff))
+        with self.engine.connect() as conn:
+            found = conn.execute(query).scalar()
+        return None if found is None else self._decode(json.loads(found))
+
+    def flush(self) -> int:
+        """Write what is queued (one transaction); now and then delete what is too old or too many."""
+        with self._lock:
+            batch, self._pending = self._pending, {}
+        written = 0
+        try:
+            if batch:
+                self._upsert(batch)
+                written = len(batch)
+            if time.monotonic() - self._last_prune >= self._prune_every:
+                self._prune()
+                self._last_prune = time.monotonic()
+        except Exception as exc:  # keep what was queued (newer values win); never log the text
+            log.error("could not write %d conversation-state rows: %s", len(batch), type(exc).__name__)
+            with self._lock:
+                for key, item in batch.items():
+                    self._pending.setdefault(key, item)
+                while len(self._pending) > self.max_items:  # a stuck database must not grow memory
+                    self._pending.pop(next(iter(self._pending)))
+            return 0
+        return written
+
+    def _upsert(self, batch: dict[str, tuple[datetime, str]]) -> None:
+        insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
+        rows = [
+            {"kind": self.kind, "key": key, "value": value, "updated_at": _naive(at)}
+            for key, (at, value) in batch.items()
+        ]
+        statement = insert(conversation_state)
+        statement = statement.on_conflict_do_update(
+            index_elements=["kind", "key"],
+            set_={"value": statement.excluded.value, "updated_at": statement.excluded.updated_at},
+        )
+        with self.engine.begin() as conn:
+            conn.execute(statement, rows)
+
+    def _prune(self) -> None:
+        t = conversation_state
+        mine = t.c.kind == self.kind
+        with self.engine.begin() as conn:
+            conn.execute(delete(t).where(mine, t.c.updated_at < _naive(_now() - self.max_age)))
+            if conn.execute(select(func.count()).where(mine)).scalar() > self.max_items:
+                newest = select(t.c.updated_at).where(mine).order_by(t.c.updated_at.desc())
+                oldest_kept = conn.execute(newest.offset(self.max_items - 1).limit(1)).scalar()
+                conn.execute(delete(t).where(and_(mine, t.c.updated_at < oldest_kept)))
+
+    def __len__(self) -> int:
+        with self.engine.connect() as conn:
+            stored = conn.execute(select(func.count()).where(conversation_state.c.kind == self.kind)).scalar()
+        return int(stored) + len(self._pending)
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self.interval)
+            await loop.run_in_executor(None, self.flush)
+
+    def stop(self) -> None:
+        self._stop.set()
