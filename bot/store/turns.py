@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Column, DateTime, Engine, Float, Integer, String, Table, Text, insert, select
 
-from bot.core.models import Answer
+from bot.core.records import Answer
 from bot.store.db import metadata
 from bot.store.migrate import ensure_schema
 
