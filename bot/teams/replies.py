@@ -22,6 +22,7 @@ from urllib.parse import quote
 import aiohttp
 from botbuilder.schema import Activity, ResourceResponse
 from botframework.connector.auth import AuthenticationConstants
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from bot.errors import ReplyFailed
 from bot.teams.wire import to_wire
@@ -34,17 +35,28 @@ KEY_FETCH_TIMEOUT = 10
 
 @dataclass(frozen=True)
 class Backoff:
-    """Exponential backoff with full jitter; a server's Retry-After wins when it gives one."""
+    """Exponential backoff with full jitter (tenacity's, as the outbox sender uses); a server's
+    Retry-After wins when it gives one."""
 
     attempts: int = 4
     base: float = 0.25
     cap: float = 10.0
 
-    def delay(self, attempt: int, retry_after: str | None) -> float:
-        hinted = parse_retry_after(retry_after)
+    def wait(self, state: RetryCallState) -> float:
+        """tenacity's wait: the failed attempt's Retry-After if it had one, else the jittered backoff."""
+        failure = state.outcome.exception() if state.outcome is not None else None
+        hinted = parse_retry_after(getattr(failure, "retry_after", None))
         if hinted is not None:
             return min(hinted, self.cap) + random.uniform(0, self.base)
-        return random.uniform(0, min(self.cap, self.base * 2**attempt))
+        return wait_random_exponential(multiplier=self.base, max=self.cap)(state)
+
+
+class _SendAgain(Exception):
+    """The channel asked for the reply again (429, 5xx), or it never left here (connection refused)."""
+
+    def __init__(self, reason: str, retry_after: str | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -128,12 +140,31 @@ class ReplySender:
         return f"{base}/{quote(activity.reply_to_id, safe='')}" if activity.reply_to_id else base
 
     async def send(self, activity: Activity) -> ResourceResponse:
+        """Post one activity, retrying what the channel asks to be retried; ReplyFailed otherwise."""
         session = self._http()
         url = self.url(activity)
         body = to_wire(activity)
-        refreshed = False
-        attempt = 0
-        while True:
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.backoff.attempts),
+            wait=self.backoff.wait,
+            retry=retry_if_exception_type(_SendAgain),
+            before_sleep=self._count_retry,
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await self._post(session, url, body)
+        except _SendAgain as exc:
+            raise ReplyFailed(str(exc)) from exc
+        raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
+
+    def _count_retry(self, _state: RetryCallState) -> None:
+        self.retries += 1
+
+    async def _post(self, session: aiohttp.ClientSession, url: str, body: dict) -> ResourceResponse:
+        """One attempt (with one fresh token if the channel says ours was revoked or rotated)."""
+        for fresh_token in (False, True):
             headers = {}
             if self.tokens is not None:
                 headers["Authorization"] = f"Bearer {await self.tokens.token(session)}"
@@ -146,21 +177,18 @@ class ReplySender:
                         except ValueError:
                             data = None
                         return ResourceResponse(id=(data or {}).get("id", "") if isinstance(data, dict) else "")
-                    if r.status == 401 and self.tokens is not None and not refreshed:
-                        self.tokens.invalidate()  # revoked or rotated: fetch a new one once
-                        refreshed = True
+                    if r.status == 401 and self.tokens is not None and not fresh_token:
+                        self.tokens.invalidate()
                         continue
-                    if r.status not in RETRY_STATUSES or attempt + 1 >= self.backoff.attempts:
-                        raise ReplyFailed(f"the channel answered {r.status}")
-                    wait = self.backoff.delay(attempt, r.headers.get("Retry-After"))
+                    if r.status in RETRY_STATUSES:
+                        raise _SendAgain(f"the channel answered {r.status}", r.headers.get("Retry-After"))
+                    raise ReplyFailed(f"the channel answered {r.status}")
+            except aiohttp.ClientConnectorError as exc:  # nothing reached the channel: safe to send again
+                raise _SendAgain(f"the channel could not be reached ({type(exc).__name__})") from exc
             except (TimeoutError, aiohttp.ClientError) as exc:
-                # Retry only when nothing reached the channel; a timeout after sending might duplicate the reply.
-                if not isinstance(exc, aiohttp.ClientConnectorError) or attempt + 1 >= self.backoff.attempts:
-                    raise ReplyFailed(f"the channel could not be reached ({type(exc).__name__})") from exc
-                wait = self.backoff.delay(attempt, None)
-            attempt += 1
-            self.retries += 1
-            await asyncio.sleep(wait)
+                # Not retried: the channel may have the reply already, and a retry would duplicate it.
+                raise ReplyFailed(f"the channel could not be reached ({type(exc).__name__})") from exc
+        raise ReplyFailed("the channel refused the bot's token twice")
 
     async def close(self) -> None:
         if self._session is not None:

@@ -82,7 +82,15 @@ def test_retry_after_is_read_as_seconds_or_a_date():
     assert parse_retry_after("3") == 3.0
     assert 0 <= parse_retry_after(formatdate(usegmt=True)) <= 1
     assert parse_retry_after("soon") is None and parse_retry_after(None) is None
-    assert Backoff(base=0.5, cap=10).delay(0, "2") >= 2.0
+    from tenacity import RetryCallState
+
+    state = RetryCallState(None, None, (), {})
+    state.attempt_number = 1
+    state.set_exception((ReplyFailed, ReplyFailed("429"), None))
+    assert 0 <= Backoff(base=0.5, cap=10).wait(state) <= 1.0  # jittered: at most base * 2**(attempt - 1)
+    hinted = RetryCallState(None, None, (), {})
+    hinted.set_exception((Exception, type("Hinted", (Exception,), {"retry_after": "2"})(), None))
+    assert Backoff(base=0.5, cap=10).wait(hinted) >= 2.0  # the server's Retry-After wins
 
 
 async def _app_with(bulletin_index, embedder, **settings):
