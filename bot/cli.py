@@ -10,10 +10,13 @@ from pathlib import Path
 import click
 
 from bot.config import Settings
+from bot.core import pii_presidio
 
 
 def _settings() -> Settings:
-    return Settings()
+    settings = Settings()
+    pii_presidio.configure(enabled=settings.privacy_ner)  # the core reads no configuration itself
+    return settings
 
 
 class _DatabaseProblem(click.ClickException):
