@@ -2,8 +2,8 @@
 
 Every field has a ``description``: ``docs/configuration.md``'s table is generated from them
 (``make docs``, or ``python -m bot.config --write docs/configuration.md``), and a test fails when
-the table is stale. Environment names are the field names in any case (``HOST`` sets ``host``);
-only names that differ, such as ``MicrosoftAppId``, are aliases.
+the table is stale. Environment names are the field names in capitals (matched in any case:
+``HOST`` sets ``host``); only names that differ, such as ``MicrosoftAppId``, are spelt out.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import AliasGenerator, Field
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -35,7 +35,14 @@ def _shown(default: str) -> dict[str, Any]:
 class Settings(BaseSettings):
     """Names follow the Bot Framework samples (HOST, PORT, MicrosoftApp*)."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+    # Every field is set by its name in capitals (HOST sets host, in any case), and a validation
+    # error names that variable, as the operator typed it; code and tests use the field names.
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        extra="ignore",
+        populate_by_name=True,
+        alias_generator=AliasGenerator(validation_alias=str.upper),
+    )
 
     # Service and Bot Framework authentication
     host: str = Field("127.0.0.1", description="Address to listen on.")
@@ -299,7 +306,7 @@ TABLE_END = "<!-- end of settings table -->"
 
 
 def env_name(name: str, field: FieldInfo) -> str:
-    """The environment variable that sets a field: its alias, or its name in capitals."""
+    """The environment variable that sets a field: its alias (by default its name in capitals)."""
     return field.validation_alias if isinstance(field.validation_alias, str) else name.upper()
 
 
