@@ -1,4 +1,6 @@
-"""Command-line adapter: build the index and ask questions (contracts 2 and 3)."""
+"""Command-line adapter: build the index, ask questions, evaluate, and the IG team's commands.
+
+Every command is attached to the `main` group at the bottom of this file, from an explicit list."""
 
 from __future__ import annotations
 
@@ -9,8 +11,10 @@ from pathlib import Path
 
 import click
 
+from bot.cli_ig import purge_cmd, report_cmd
 from bot.config import Settings
 from bot.core import pii_presidio
+from bot.package import package_cmd
 
 
 def _settings() -> Settings:
@@ -43,16 +47,6 @@ def main(log_level: str) -> None:
     # The level is also the handler's: bm25s sets its own logger to DEBUG when imported.
     for handler in logging.getLogger().handlers:
         handler.setLevel(log_level.upper())
-
-
-from bot.package import package_cmd  # noqa: E402  (a plain module: no model, no SDK)
-
-main.add_command(package_cmd)
-
-from bot.oversight import purge_cmd, report_cmd  # noqa: E402  (IG oversight: no model unless needed)
-
-main.add_command(purge_cmd)
-main.add_command(report_cmd)
 
 
 @main.command("index")
@@ -307,3 +301,8 @@ def outbox_cmd(status: str | None, retry_id: int | None, send: bool) -> None:
             f"{e.id:>5}  {e.reference}  {e.status:<9}  attempts={e.attempts}  "
             f"{label} {when:%Y-%m-%d %H:%M:%S}  {e.message_id}{error}"
         )
+
+
+# Commands defined in their own modules (plain modules: no model or SDK loaded on import).
+for _command in (package_cmd, purge_cmd, report_cmd):
+    main.add_command(_command)

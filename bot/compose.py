@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from aiohttp import web
 
 from bot.config import Settings
 from bot.core import privacy
-from bot.core.answer_cache import AnswerCache
 from bot.core.assistant import Assistant, Contacts
-from bot.core.batching import MicroBatcher
 from bot.core.embed import Embedder, MiniLMEmbedder
 from bot.core.index_store import IndexMissing, build_index, current_build, load_index
 
 log = logging.getLogger(__name__)
 PURGE = web.AppKey("daily_purge", object)
+SERVICE = web.AppKey("service", object)  # the typed bot.service.Service, for tests and benchmarks
 
 
 def make_embedder(settings: Settings | None = None) -> Embedder:
@@ -63,183 +61,58 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None, engine=No
 
     `engine` is the database app.py opened (and upgraded); without one it is opened here.
     """
-    import bot.teams.builtin  # noqa: F401  (registers the built-in commands)
-    from bot.reload import IndexService
+    from bot.service import Service
     from bot.store.conversation_state import FOLLOW_UP, OFFERED, REPLY, SharedContext
     from bot.store.db import open_database
     from bot.store.feedback import FeedbackStore
     from bot.store.retention import DailyPurge, days_from
     from bot.store.turn_writer import TurnWriter
-    from bot.store.turns import TurnStore, turn_from_answer
-    from bot.teams import (
-        ig_commands,  # noqa: F401  (refresh, index status)
-        oversight,  # noqa: F401  (about, report)
-    )
+    from bot.store.turns import TurnStore
     from bot.teams.adapter import make_adapter
     from bot.teams.handler import GovernanceBot
-    from bot.web import CLEANUP_HOOKS, ServiceState, create_app
+    from bot.web import ServiceState, create_app
 
     state = ServiceState()
-    holder: dict[str, Assistant] = {}
-    batcher = MicroBatcher(
-        lambda texts: holder["assistant"].answer_many(texts),
-        window=settings.batch_window_ms / 1000,
-        company_coming=lambda: state.in_flight > 1,  # a lone question is not kept waiting
-    )
-
-    state.probes.append(lambda: {"embedding_batches": batcher.batches, "batched_questions": batcher.items})
-
-    placing: set[asyncio.Task] = set()
-    places: dict[str, object] = {}  # the Neighbourhood of the index being served
-
-    def on_swap(assistant: Assistant) -> None:
-        state.details.update(index=assistant.snapshot.build_id, chunks=len(assistant.snapshot.chunks))
-        task = asyncio.get_running_loop().create_task(place_suggestions(assistant))  # a new index: new places
-        placing.add(task)
-        task.add_done_callback(placing.discard)
-
     engine = engine or open_database(settings.database_url)
-    turns = TurnWriter(TurnStore(engine))  # rows queued, written once a second (bot.store.turn_writer)
-    state.probes.append(lambda: {"conversation_log_dropped": turns.dropped})  # rows lost to a stuck database
-    purger = DailyPurge(engine, days_from(settings))
+    adapter = make_adapter(settings)
+    flow, sender = make_escalations(settings, adapter, state, engine)
     # Follow-up context, offered buttons and feedback context in the database, so any replica can
     # continue a conversation (the keys hold Teams conversation and user ids: hashed).
     minutes = settings.conversation_memory_minutes * 60
     items = settings.conversation_memory_items
     memory = SharedContext(engine, FOLLOW_UP, items, minutes, _turn_json, _turn_from_json, hash_keys=True)
     offered = SharedContext(engine, OFFERED, items, minutes, hash_keys=True)
-    recent = SharedContext(
-        engine, REPLY, settings.conversation_memory_items, 24 * 3600, encode=_record_json, decode=_record_from_json
-    )
-    services: dict[str, object] = {
-        "state": state,
-        "db": engine,
-        "turns": turns,
-        "assistant": lambda: holder.get("assistant"),
-        "privacy_url": settings.privacy_url,
-        "ig_mailbox": settings.ig_mailbox,
-        "ig_team": settings.ig_team,
-    }
-
-    def record_turn(activity, answer, latency_ms: float) -> None:
-        conversation = activity.conversation.id if activity.conversation else ""
-        turns.add(turn_from_answer(conversation, answer, latency_ms))
-
-    async def answer(text: str):
-        if settings.batching:
-            return await batcher.submit(text)
-        return await asyncio.get_running_loop().run_in_executor(None, holder["assistant"].answer, text)
-
-    async def place_suggestions(assistant: Assistant) -> None:
-        """Answer the documents' curated questions once per index, to offer them near their answers."""
-        from bot.core.load import curated_questions
-        from bot.core.suggest import Neighbourhood
-
-        loop = asyncio.get_running_loop()
-        snapshot = assistant.snapshot
-        try:
-            curated = await loop.run_in_executor(None, curated_questions, settings.knowledge_dir)
-            build = Neighbourhood.build
-            hood = await loop.run_in_executor(None, build, curated, snapshot.chunks, assistant.answer_many)
-        except Exception:  # suggestions are a nicety: answering must go on without them
-            log.exception("could not place the curated questions")
-            return
-        places["suggestions"] = hood
-        log.info("suggestions: %d of %d curated questions answered", len(hood.placed), len(curated))
-
-    def suggest(answer, asked):  # type: ignore[no-untyped-def]
-        hood = places.get("suggestions")
-        return hood.near(answer, asked) if hood is not None else []
-
-    def score(question: str, texts: list[str]):  # type: ignore[no-untyped-def]
-        return holder["assistant"].similarity(question, texts)
-
-    async def startup() -> None:
-        loop = asyncio.get_running_loop()
-        try:
-            assistant = await loop.run_in_executor(None, make_assistant, settings, True, embedder)
-        except Exception as exc:
-            log.exception("start-up failed")
-            state.error = f"{type(exc).__name__}: {exc}"
-            return
-        # Run one question through every stage now, not on the first real one (uncached: the cache is set after).
-        await loop.run_in_executor(None, assistant.answer, "Who wrote the policy for Jane Doe?")
-        assistant.cache = AnswerCache(settings.answer_cache_size)
-        holder["assistant"] = assistant
-        await place_suggestions(assistant)  # before ready: the first answer already has its suggestions
-        state.details.update(index=assistant.snapshot.build_id, chunks=len(assistant.snapshot.chunks))
-        state.ready = True
-        log.info("ready: index %s, %d chunks", assistant.snapshot.build_id, len(assistant.snapshot.chunks))
-        index = IndexService(
-            assistant,
-            settings.knowledge_dir,
-            settings.index_dir,
-            poll_seconds=settings.index_poll_seconds,
-            hnsw_above=settings.hnsw_above,
-            on_swap=on_swap,
-        )
-        services["index"] = index
-        await index.watch()  # live reload until the app shuts down (cancelled on cleanup)
-
-    adapter = make_adapter(settings)
-    flow, sender = make_escalations(settings, adapter, state, engine)
-
-    async def startup_all() -> None:
-        # Background loops (outbox sender, conversation-log and conversation-state writers): asked to stop at shutdown,
-        # given ten seconds to finish what they hold, then cancelled.
-        for worker in (sender, turns, memory, offered, recent):
-            task = asyncio.create_task(worker.run())
-
-            async def stop(worker=worker, task=task) -> None:  # type: ignore[no-untyped-def]
-                worker.stop()
-                try:
-                    await asyncio.wait_for(task, 10)
-                except (TimeoutError, asyncio.CancelledError):
-                    task.cancel()
-
-            app[CLEANUP_HOOKS].append(stop)
-        await startup()
-
-    app = create_app(
-        adapter,
-        GovernanceBot(
-            answer,
-            services=services,
-            ig_members=settings.ig_member_ids,
-            feedback=FeedbackStore(engine),
-            suggest=suggest,
-            score=score,
-            stale_after_months=settings.source_stale_months,
-            memory_items=settings.conversation_memory_items,
-            memory_minutes=settings.conversation_memory_minutes,
-            escalations=flow,
-            on_answered=record_turn,
-            typing_delay=settings.typing_delay_ms / 1000,
-            memory=memory,
-            recent=recent,
-            offered=offered,
-        ),
+    recent = SharedContext(engine, REPLY, items, 24 * 3600, encode=_record_json, decode=_record_from_json)
+    turns = TurnWriter(TurnStore(engine))  # rows queued, written once a second (bot.store.turn_writer)
+    service = Service(
+        settings,
         state,
-        startup=startup_all,
-        max_body_bytes=settings.max_body_bytes,
-        # only with an app id: anonymous local mode has no tenant to check
-        allowed_tenants=frozenset() if settings.anonymous else settings.allowed_tenants,
+        engine,
+        feedback=FeedbackStore(engine),
+        turns=turns,
+        workers=(sender, turns, memory, offered, recent),
+        embedder=embedder,
     )
+    bot = GovernanceBot(service, escalations=flow, memory=memory, recent=recent, offered=offered)
+    # only with an app id: anonymous local mode has no tenant to check
+    tenants = frozenset() if settings.anonymous else settings.allowed_tenants
+    app = create_app(
+        adapter, bot, state, startup=service.start, max_body_bytes=settings.max_body_bytes, allowed_tenants=tenants
+    )
+    purger = DailyPurge(engine, days_from(settings))
 
     async def start_purge(_app) -> None:
         purger.start()  # now, then daily: records past their retention period are deleted
 
-    async def stop_purge(_app) -> None:
+    async def stop(_app) -> None:
         await purger.stop()
-
-    async def close(_app) -> None:
-        await batcher.aclose()
+        await service.stop()
         await adapter.sender.close()
 
     app.on_startup.append(start_purge)
-    app.on_cleanup.append(stop_purge)
-    app.on_cleanup.append(close)
+    app.on_cleanup.append(stop)
     app[PURGE] = purger
+    app[SERVICE] = service
     return app
 
 

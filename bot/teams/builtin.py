@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.teams.commands import COMMANDS, Command, CommandContext, register
+from bot.teams.commands import Command, CommandContext
 from bot.teams.oversight import contacts, transparency_note
 
 
@@ -12,8 +12,8 @@ def help_text(ctx: CommandContext) -> str:
     Markdown paragraphs and a list, sent without buttons so Teams renders them. IG-only
     commands are listed for IG members only.
     """
-    team, mailbox = contacts(ctx.services)
-    listed = sorted(COMMANDS.values(), key=lambda c: c.name)
+    team, mailbox = contacts(ctx.service.settings)
+    listed = sorted(ctx.available, key=lambda c: c.name)
     lines = [
         "I'm the Governance Assistant, an automated assistant. I answer questions from Lancashire "
         "County Council's own policy documents and staff bulletins, and show the sources I used; if the "
@@ -26,7 +26,7 @@ def help_text(ctx: CommandContext) -> str:
     if ctx.ig_member:
         ig = [c for c in listed if c.ig_only]
         lines += [f"**For the {team}**:", "\n".join(f"- **{c.name}**: {c.summary}" for c in ig)]
-    lines.append(transparency_note(ctx.services))
+    lines.append(transparency_note(ctx.service.settings))
     return "\n\n".join(lines)
 
 
@@ -34,4 +34,4 @@ async def _help(ctx: CommandContext) -> str:
     return help_text(ctx)
 
 
-register(Command("help", "What this assistant is and where its answers come from", _help))
+HELP = Command("help", "What this assistant is and where its answers come from", _help)

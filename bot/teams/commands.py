@@ -2,16 +2,19 @@
 
 A command is matched on the whole message (after the @mention is removed), case-insensitively.
 Each command is a coroutine taking a CommandContext and returning the reply to send (text or an
-Activity), registered in COMMANDS. Commands restricted to the IG team say so with `ig_only`.
+Activity). The commands the bot offers are listed in one place, bot.teams.command_list. Commands
+restricted to the IG team say so with `ig_only`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
+
+from bot.service import Service
 
 
 @dataclass
@@ -19,8 +22,9 @@ class CommandContext:
     """What a command needs: the turn, and the service's parts it may use."""
 
     turn: TurnContext
-    services: dict[str, object] = field(default_factory=dict)
+    service: Service
     ig_members: frozenset[str] = frozenset()  # Entra object ids (lower case) of the IG team
+    available: tuple[Command, ...] = ()  # every command the bot offers (help lists them)
 
     @property
     def user_object_id(self) -> str | None:
@@ -44,14 +48,7 @@ class Command:
     ig_only: bool = False
 
 
-COMMANDS: dict[str, Command] = {}
-
-
-def register(command: Command) -> None:
-    COMMANDS[command.name] = command
-
-
-def match(text: str) -> Command | None:
+def match(text: str, available: Iterable[Command]) -> Command | None:
     """The command a message is, if it is exactly one (e.g. "Help", "index status")."""
     key = " ".join(text.lower().strip(" .!?").split())
-    return COMMANDS.get(key)
+    return next((c for c in available if c.name == key), None)

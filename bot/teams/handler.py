@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from http import HTTPStatus
@@ -15,16 +14,19 @@ from http import HTTPStatus
 from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ChannelAccount
 
-from bot.core.attribution import STALE_MONTHS, attribute
+from bot.config import Settings
+from bot.core.attribution import attribute
 from bot.core.follow_up import focus, nothing_new, point_back
 from bot.core.models import Answer, Route
 from bot.core.privacy import redact
 from bot.core.route import rule_terms
 from bot.core.suggest import Suggestion, button_title
 from bot.core.text import clean
+from bot.service import Service
 from bot.store.conversation_state import SharedContext
-from bot.store.feedback import Feedback, FeedbackStore
+from bot.store.feedback import Feedback
 from bot.teams import commands
+from bot.teams.command_list import COMMANDS
 from bot.teams.conversation import (
     WELCOME_QUESTIONS,
     WELCOME_SUGGESTIONS,
@@ -49,58 +51,45 @@ log = logging.getLogger(__name__)
 _STATE_READS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="conversation-state")
 
 
-def welcome_text(services: dict[str, object]) -> str:
+def welcome_text(settings: Settings) -> str:
     """The greeting: what the bot is, what not to paste, and how to reach a person. Sent without
     buttons, so Teams renders its paragraphs and its privacy-notice link."""
-    team, _ = contacts(services)
+    team, _ = contacts(settings)
     return (
         "Hello, I'm the Governance Assistant, an automated assistant for Lancashire County Council "
         "staff. I answer questions from the council's own policy documents and staff bulletins, and "
         "I show the sources I used. If the documents don't cover something, I'll say so.\n\n"
         "Please don't paste personal data (names, case notes, contact details) into this chat. "
-        f"Questions about using AI with personal data go to the {team}.\n\n{transparency_note(services)}"
+        f"Questions about using AI with personal data go to the {team}.\n\n{transparency_note(settings)}"
     )
 
 
 class GovernanceBot(ActivityHandler):
-    """Adapter only: the answering happens in the core, reached through `answer`."""
+    """Adapter only: turns activities into calls on the typed Service (bot.service) and its answers
+    into activities; the answering happens in the core, reached through `Service.answer`."""
 
     def __init__(
         self,
-        answer: Callable[[str], Answer] | Callable[[str], Awaitable[Answer]],
-        services: dict[str, object] | None = None,
-        ig_members: frozenset[str] = frozenset(),
-        feedback: FeedbackStore | None = None,
-        suggest: Callable[[Answer, tuple[str, ...]], list[Suggestion]] | None = None,
-        memory_items: int = 10_000,
-        memory_minutes: float = 30.0,
+        service: Service,
         escalations: EscalationFlow | None = None,
-        on_answered: Callable[[Activity, Answer, float], None] | None = None,
-        typing_delay: float = 1.0,
-        score: Callable[[str, list[str]], Sequence[float]] | None = None,
-        stale_after_months: int = STALE_MONTHS,
-        today: Callable[[], date] = date.today,
         memory: Bounded[str, Turn] | SharedContext[Turn] | None = None,
         recent: Bounded[str, AnswerRecord] | SharedContext[AnswerRecord] | None = None,
         offered: Bounded[str, dict[str, str]] | SharedContext[dict[str, str]] | None = None,
+        today: Callable[[], date] = date.today,
     ) -> None:
-        self._answer = answer
-        self._typing_delay = typing_delay  # show "typing" only when there is something to wait for
+        self._service = service
+        settings = service.settings
+        self._settings = settings
+        self._typing_delay = settings.typing_delay_ms / 1000  # "typing" only when there is something to wait for
         self._escalations = escalations
-        self._on_answered = on_answered  # records the turn (redacted): called on the loop, must not block
-        self._services = services or {}
-        self._ig_members = ig_members
-        self._feedback = feedback
-        self._suggest = suggest  # questions near an answer's sources (bot.core.suggest)
-        self._score = score  # ranks quoted sentences against a question (for follow-ups)
-        self._stale_after_months = stale_after_months
         self._today = today
+        items, minutes = settings.conversation_memory_items, settings.conversation_memory_minutes * 60
         # Only redacted text is ever kept, and only for a while: see bot.teams.conversation.
         # The service passes maps in the database (bot.store.conversation_state), shared by replicas.
-        self._memory = memory if memory is not None else Bounded(memory_items, memory_minutes * 60)
-        self._recent = recent if recent is not None else Bounded(memory_items, 24 * 3600)
+        self._memory = memory if memory is not None else Bounded(items, minutes)
+        self._recent = recent if recent is not None else Bounded(items, 24 * 3600)
         # The buttons last offered in each conversation: button title -> the question it asks.
-        self._offered = offered if offered is not None else Bounded(memory_items, memory_minutes * 60)
+        self._offered = offered if offered is not None else Bounded(items, minutes)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         started = time.perf_counter()
@@ -120,12 +109,13 @@ class GovernanceBot(ActivityHandler):
         offered, before = await asyncio.get_running_loop().run_in_executor(_STATE_READS, self._state, key)
         offered = offered or {}
         text = offered.get(" ".join(text.split()), text)  # a button that sent its title asks its question
-        command = commands.match(text)
+        command = commands.match(text, COMMANDS)
         if command is not None:
             await self._run_command(command, turn_context)
             return
         follow_up = before is not None and is_follow_up(clean(text))
-        pending = asyncio.ensure_future(self._ask(with_context(before.question, text) if follow_up else text))
+        asking = with_context(before.question, text) if follow_up else text
+        pending = asyncio.ensure_future(self._service.answer(asking))
         done, _ = await asyncio.wait({pending}, timeout=self._typing_delay)
         if not done:
             await turn_context.send_activity(typing_activity())
@@ -143,9 +133,9 @@ class GovernanceBot(ActivityHandler):
         elif answer.route is Route.ANSWER and self._escalations is not None and rule_terms(answer.question)[0]:
             # A policy lookup about AI is the documents' to answer; IG is one click away all the same.
             await self._escalations.offer(turn_context, answer, behind_a_button=True)
-        if scope in (None, "personal") and self._suggest is not None:
+        if scope in (None, "personal"):
             asked_before = tuple(q for q in (asked, before.question if before else "") if q)
-            suggestions = suggestions_for(answer, self._suggest, asked_before)
+            suggestions = suggestions_for(answer, self._service.suggest, asked_before)
             if suggestions:
                 self._offer(key, suggestions)
                 # A message of its own: a message that carries suggested actions is shown as
@@ -156,12 +146,12 @@ class GovernanceBot(ActivityHandler):
         if sent is not None and sent.id:
             cited = tuple(c.title for c in shown.citations)
             self._recent.put(sent.id, AnswerRecord(asked, shown.text, answer.route.value, cited))
-        if self._on_answered is not None:
-            elapsed = (time.perf_counter() - started) * 1000
-            try:
-                self._on_answered(activity, answer, elapsed)  # queues the row: must not block the loop
-            except Exception as exc:  # the staff member has the answer; a lost row must not become an error
-                log.error("could not record the turn: %s", type(exc).__name__)  # no SQL: it holds the question
+        elapsed = (time.perf_counter() - started) * 1000
+        try:
+            conversation = activity.conversation.id if activity.conversation else ""
+            self._service.record(conversation, answer, elapsed)  # queues the row: must not block the loop
+        except Exception as exc:  # the staff member has the answer; a lost row must not become an error
+            log.error("could not record the turn: %s", type(exc).__name__)  # no SQL: it holds the question
         # Never log the question: it may hold personal data. Log what the bot did.
         log.info(
             "answered route=%s confidence=%.3f citations=%d redacted=%s follow_up=%s focused=%s repeated=%s ms=%.0f",
@@ -188,15 +178,9 @@ class GovernanceBot(ActivityHandler):
         if follow_up:
             # Ranking sentences embeds the question (model work): off the event loop.
             loop = asyncio.get_running_loop()
-            focused = await loop.run_in_executor(None, focus, answer, follow_up, self._score)
-        shown = attribute(focused or answer, self._today(), self._stale_after_months)
+            focused = await loop.run_in_executor(None, focus, answer, follow_up, self._service.score)
+        shown = attribute(focused or answer, self._today(), self._settings.source_stale_months)
         return shown, focused is not None
-
-    async def _ask(self, text: str) -> Answer:
-        """The core's answer: batched (a coroutine) in the service, a plain call in some tests."""
-        if inspect.iscoroutinefunction(self._answer):
-            return await self._answer(text)
-        return await asyncio.get_running_loop().run_in_executor(None, self._answer, text)
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         activity = turn_context.activity
@@ -221,7 +205,7 @@ class GovernanceBot(ActivityHandler):
             _STATE_READS, self._recent.get, activity.reply_to_id or ""
         )
         comment = _redacted(_feedback_text(action.get("feedback")))
-        if self._feedback is not None:
+        if self._service.feedback is not None:
             loop = asyncio.get_running_loop()
             item = Feedback(
                 reply_id=activity.reply_to_id or "",
@@ -232,15 +216,17 @@ class GovernanceBot(ActivityHandler):
                 route=record.route if record else None,
                 citations=record.citations if record else (),
             )
-            await loop.run_in_executor(None, self._feedback.add, item)
+            await loop.run_in_executor(None, self._service.feedback.add, item)
         log.info("feedback reaction=%s known_reply=%s comment=%s", reaction, record is not None, bool(comment))
         # A JSON object, not an empty body: Teams clients show "Unable to reach app" for a null one.
         return InvokeResponse(status=int(HTTPStatus.OK), body={})
 
     async def _run_command(self, command: commands.Command, turn_context: TurnContext) -> None:
-        ctx = commands.CommandContext(turn_context, self._services, ig_members=self._ig_members)
+        ctx = commands.CommandContext(
+            turn_context, self._service, ig_members=self._settings.ig_member_ids, available=COMMANDS
+        )
         if command.ig_only and not ctx.ig_member:
-            team, _ = contacts(self._services)
+            team, _ = contacts(self._settings)
             await turn_context.send_activity(f"Sorry, '{command.name}' is only for members of the {team}.")
             log.info("refused command=%s (not an IG member)", command.name)
             return
@@ -253,7 +239,7 @@ class GovernanceBot(ActivityHandler):
         bot_id = activity.recipient.id if activity.recipient else None
         personal = (activity.conversation and activity.conversation.conversation_type) in (None, "personal")
         bot_added = any(m.id == bot_id for m in members_added)
-        welcome = welcome_text(self._services)
+        welcome = welcome_text(self._settings)
         if personal:
             # Two messages: the greeting without buttons (a message with buttons is shown as
             # plain text: its link and paragraphs would be lost), then the questions to try.

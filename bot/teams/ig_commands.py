@@ -1,28 +1,22 @@
 """Commands for the Information Governance team: `refresh` and `index status`.
 
 Both are `ig_only`: the handler refuses them politely to anyone whose Entra object id is not
-in IG_MEMBERS. They reach the index through the "index" service (bot.reload.IndexService).
+in IG_MEMBERS. They reach the index through `Service.index` (bot.reload.IndexService).
 """
 
 from __future__ import annotations
 
 import logging
 
-from bot.reload import IndexService
-from bot.teams.commands import Command, CommandContext, register
+from bot.teams.commands import Command, CommandContext
 
 log = logging.getLogger(__name__)
 
 NOT_READY = "The assistant is still loading its index. Please try again in a minute."
 
 
-def _service(ctx: CommandContext) -> IndexService | None:
-    service = ctx.services.get("index")
-    return service if isinstance(service, IndexService) else None
-
-
 async def _refresh(ctx: CommandContext) -> str:
-    service = _service(ctx)
+    service = ctx.service.index
     if service is None:
         return NOT_READY
     await ctx.turn.send_activity("Refreshing the index from the knowledge folder…")
@@ -41,9 +35,11 @@ async def _refresh(ctx: CommandContext) -> str:
 
 
 async def _status(ctx: CommandContext) -> str:
-    service = _service(ctx)
+    service = ctx.service.index
     return NOT_READY if service is None else service.status().text()
 
 
-register(Command("refresh", "Rebuild the index from the knowledge folder and serve it (IG team)", _refresh, True))
-register(Command("index status", "Which index is served, and which files failed (IG team)", _status, True))
+REFRESH = Command(
+    "refresh", "Rebuild the index from the knowledge folder and serve it (IG team)", _refresh, ig_only=True
+)
+INDEX_STATUS = Command("index status", "Which index is served, and which files failed (IG team)", _status, ig_only=True)

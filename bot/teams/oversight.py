@@ -18,27 +18,25 @@ from datetime import UTC, date, datetime, timedelta
 
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 
-from bot.package import DEFAULT_PRIVACY_URL
-from bot.teams.commands import Command, CommandContext, register
+from bot.config import Settings
+from bot.teams.commands import Command, CommandContext
 
 log = logging.getLogger(__name__)
 
 REPORT_DAYS = 30
 NOT_READY = "I'm still loading the council documents. Please try again in a minute."
-DEFAULT_IG_MAILBOX = "informationgovernance@lancashire.gov.uk"
-DEFAULT_IG_TEAM = "Information Governance Team"
 
 
-def contacts(services: dict[str, object]) -> tuple[str, str]:
+def contacts(settings: Settings) -> tuple[str, str]:
     """The IG team's name and mailbox as configured (IG_TEAM, IG_MAILBOX): the one source for
     every text that sends people to them."""
-    return str(services.get("ig_team") or DEFAULT_IG_TEAM), str(services.get("ig_mailbox") or DEFAULT_IG_MAILBOX)
+    return settings.ig_team, settings.ig_mailbox
 
 
-def transparency_note(services: dict[str, object]) -> str:
+def transparency_note(settings: Settings) -> str:
     """The lines every welcome and `help` ends with: a person to reach, and the privacy notice."""
-    team, mailbox = contacts(services)
-    url = services.get("privacy_url") or DEFAULT_PRIVACY_URL
+    team, mailbox = contacts(settings)
+    url = settings.privacy_url
     return (
         f"To reach a person, email the {team} at {mailbox}. "
         f"How your questions are recorded, for how long and who sees them: [privacy notice]({url})."
@@ -58,13 +56,8 @@ def newest_date(values: Iterable[str | None]) -> date | None:
     return max(found, default=None)
 
 
-def _assistant(ctx: CommandContext):  # type: ignore[no-untyped-def]
-    get = ctx.services.get("assistant")
-    return get() if callable(get) else None
-
-
 async def _about(ctx: CommandContext) -> str:
-    assistant = _assistant(ctx)
+    assistant = ctx.service.assistant
     if assistant is None:
         return NOT_READY
     snapshot = assistant.snapshot
@@ -76,7 +69,7 @@ async def _about(ctx: CommandContext) -> str:
         "documents below, quoting them, and never generate advice of my own.\n\n"
         f"- Index version: {snapshot.build_id}\n"
         f"- Documents: {len(documents)}\n"
-        f"- Newest document dated: {when}\n\n" + transparency_note(ctx.services)
+        f"- Newest document dated: {when}\n\n" + transparency_note(ctx.service.settings)
     )
 
 
@@ -140,14 +133,13 @@ def summary_card(report) -> dict:  # type: ignore[no-untyped-def]
 async def _report(ctx: CommandContext) -> str | Activity:
     from bot.report.compute import build_report
 
-    assistant = _assistant(ctx)
-    engine = ctx.services.get("db")
+    assistant, engine = ctx.service.assistant, ctx.service.engine
     if assistant is None or engine is None:
         return NOT_READY
     snapshot = assistant.snapshot
     since = datetime.now(UTC) - timedelta(days=REPORT_DAYS)
     loop = asyncio.get_running_loop()
-    writer = ctx.services.get("turns")
+    writer = ctx.service.turns
     if writer is not None:  # rows queued in the last second belong in the report too
         await loop.run_in_executor(None, writer.flush)
     report = await loop.run_in_executor(
@@ -164,5 +156,5 @@ async def _report(ctx: CommandContext) -> str | Activity:
     return Activity(type=ActivityTypes.message, attachments=[card])
 
 
-register(Command("about", "Which documents I answer from, and how current they are", _about))
-register(Command("report", "Summary of questions, gaps, escalations and feedback (IG team)", _report, True))
+ABOUT = Command("about", "Which documents I answer from, and how current they are", _about)
+REPORT = Command("report", "Summary of questions, gaps, escalations and feedback (IG team)", _report, ig_only=True)

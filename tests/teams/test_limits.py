@@ -16,6 +16,7 @@ from aiohttp import ClientSession
 from bot.config import Settings
 from bot.core.models import Answer, Citation, Route
 from bot.core.suggest import Suggestion
+from bot.service import Service
 from bot.teams.adapter import make_adapter
 from bot.teams.handler import GovernanceBot
 from bot.teams.render import MAX_ACTIVITY_BYTES, answer_activity, wire_size
@@ -49,6 +50,17 @@ def test_a_huge_answer_is_cut_to_fit_with_its_citations_kept_within_teams_limits
     assert all(len(c["appearance"]["name"]) <= 80 for c in entity.citation)
 
 
+class _Given(Service):
+    """A service whose answers are given: the limits under test are the Teams adapter's."""
+
+    def __init__(self, settings: Settings, state: ServiceState, answer) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(settings, state, engine=None, feedback=None, turns=None)
+        self._given = answer
+
+    async def answer(self, text: str) -> Answer:
+        return self._given(text)
+
+
 @pytest.fixture()
 async def serve():
     runners = []
@@ -57,7 +69,7 @@ async def serve():
         connector = await Connector().start()
         settings = Settings(app_id="", app_password="")
         state = ServiceState(ready=True)
-        app = create_app(make_adapter(settings), GovernanceBot(answer), state)
+        app = create_app(make_adapter(settings), GovernanceBot(_Given(settings, state, answer)), state)
         runner, base = await serve_app(app)
         runners.append((runner, connector))
         return base, connector

@@ -1,6 +1,6 @@
 """Command-line oversight for the IG team: `python -m bot purge` and `python -m bot report`.
 
-Added to the CLI group in bot/cli.py with `main.add_command`. The model is loaded only when
+Attached to the CLI group at the bottom of bot/cli.py. The model is loaded only when
 there are declined questions to group.
 """
 
