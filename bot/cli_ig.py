@@ -6,7 +6,6 @@ there are declined questions to group.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
@@ -18,15 +17,9 @@ from bot.config import Settings
 
 def indexed_documents(index_dir: Path) -> tuple[list[str], str | None]:
     """The files in the served index and its build id, from the index manifest ([] without an index)."""
-    from bot.core.index_store import current_build
+    from bot.core.index_store import read_manifest
 
-    path = current_build(index_dir)
-    if path is None:
-        return [], None
-    try:
-        manifest = json.loads((path / "manifest.json").read_text())
-    except (OSError, ValueError):
-        return [], None
+    manifest = read_manifest(index_dir) or {}
     return sorted(manifest.get("files", {})), manifest.get("build_id")
 
 

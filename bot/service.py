@@ -24,7 +24,7 @@ from bot.core.answer_cache import AnswerCache
 from bot.core.assistant import Assistant
 from bot.core.batching import MicroBatcher
 from bot.core.embed import Embedder
-from bot.core.models import Answer
+from bot.core.records import Answer
 from bot.core.suggest import Neighbourhood, Suggestion
 from bot.reload import IndexService
 from bot.store.feedback import FeedbackStore

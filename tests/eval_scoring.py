@@ -28,7 +28,7 @@ def problems(case: dict[str, Any], out: dict[str, Any]) -> list[str]:
         found.append(f"route {route} != {want}")
     text = norm(out.get("text"))
     cites = " ".join(norm(c.get("quote")) + " " + norm(c.get("title")) for c in out.get("citations") or [])
-    if want == "answer":
+    if want in ("answer", "escalate"):  # an escalation cites the policy and the IG contact too
         for fact in case.get("facts", []):
             alts = fact if isinstance(fact, list) else [fact]
             if not any(norm(a) in text for a in alts):

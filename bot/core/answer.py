@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.core.answer_type import AnswerType, has
-from bot.core.models import Citation, Hit
+from bot.core.records import Citation, Hit
 from bot.core.text import sentences, shorten
 
 QUOTE_CHARS = 1000  # the Teams renderer cuts further, to its own limit

@@ -11,7 +11,7 @@ import re
 import threading
 from collections import OrderedDict
 
-from bot.core.models import Answer
+from bot.core.records import Answer
 
 _SPACE = re.compile(r"\s+")
 _TRAILING = re.compile(r"[\s?!.]+$")

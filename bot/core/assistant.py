@@ -19,12 +19,12 @@ from bot.core.answer_cache import AnswerCache
 from bot.core.answer_type import asked
 from bot.core.decide import DecisionModel, Features, committed
 from bot.core.embed import Embedder
+from bot.core.escalation_classifier import escalation_signal
 from bot.core.glossary import CuratedAnswer, Glossary, glossary_stamp
 from bot.core.index_store import IndexSnapshot
-from bot.core.models import Answer, Hit, Route
 from bot.core.privacy import names_prefetched, redact
+from bot.core.records import Answer, Hit, Route
 from bot.core.retrieve import Mode, Thresholds, relevant, search
-from bot.core.route import escalation_signal
 from bot.core.text import clean, sentences
 
 log = logging.getLogger(__name__)

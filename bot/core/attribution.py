@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 
-from bot.core.models import Answer, Citation, Route
+from bot.core.records import Answer, Citation, Route
 
 STALE_MONTHS = 12
 _RUN = re.compile(r"\s*(?P<text>[^\[\]]*?)\s*\[(?P<n>\d{1,3})\]")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from bot.core.models import Chunk, Document
+from bot.core.records import Chunk, Document
 from bot.core.text import sentences, words
 
 # all-MiniLM-L6-v2 truncates at 256 word pieces; ~1.3 pieces a word leaves room for headings.

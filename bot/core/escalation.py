@@ -15,9 +15,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.core.models import Answer
+from bot.core.escalation_classifier import rule_terms
 from bot.core.privacy import redact
-from bot.core.route import rule_terms
+from bot.core.records import Answer
 
 # The Personal Data Sharing e-form's questions, in its order. All are redacted when submitted.
 FIELD_LABELS: dict[str, str] = {

@@ -16,7 +16,7 @@ from dataclasses import replace
 from enum import StrEnum
 
 from bot.core.attribution import paragraphs, quoted_sentences, quotes
-from bot.core.models import Answer, Route
+from bot.core.records import Answer, Route
 from bot.core.text import sentences
 
 

@@ -29,7 +29,7 @@ from bot.core.chunk import chunk_document
 from bot.core.embed import DIMENSIONS, MODEL_NAME, Embedder
 from bot.core.keywords import KeywordIndex
 from bot.core.load import LoadError, file_hash, iter_knowledge_files, load_document
-from bot.core.models import Chunk
+from bot.core.records import Chunk
 from bot.errors import IndexInconsistent, IndexMissing
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from bot.core.loaders.docx import load_docx
 from bot.core.loaders.html import load_html
 from bot.core.loaders.pdf import load_pdf
 from bot.core.loaders.structure import Block, sections_from_blocks
-from bot.core.models import CuratedQuestion, Document, Section
+from bot.core.records import CuratedQuestion, Document, Section
 from bot.errors import LoadError
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")

@@ -16,7 +16,7 @@ from importlib import resources
 import numpy as np
 
 from bot.core.index_store import IndexSnapshot
-from bot.core.models import Hit
+from bot.core.records import Hit
 from bot.core.supersede import family, superseded
 
 RRF_K = 60

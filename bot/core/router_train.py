@@ -1,6 +1,6 @@
 """Fit the router's classifier on labelled questions (train split only) and measure it.
 
-Kept out of route.py so that answering needs numpy only; fitting needs scikit-learn.
+Kept out of escalation_classifier.py so that answering needs numpy only; fitting needs scikit-learn.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.core.embed import Embedder
-from bot.core.route import RouterModel, escalation_signal, features, rule_terms
+from bot.core.escalation_classifier import RouterModel, escalation_signal, features, rule_terms
 
 ESCALATE = "escalate"
 

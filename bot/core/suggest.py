@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from bot.core.models import Answer, Chunk, CuratedQuestion, Route
+from bot.core.records import Answer, Chunk, CuratedQuestion, Route
 from bot.core.text import shorten
 
 TITLE_CHARS = 30  # Teams cuts longer suggested-action titles (measured in the Agents Playground)

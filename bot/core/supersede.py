@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.core.models import Chunk
+from bot.core.records import Chunk
 from bot.core.text import sentences, words
 
 _STATEMENT = re.compile(r"\b(?:replaces|replace|supersedes|supersede)\b", re.I)

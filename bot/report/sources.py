@@ -8,20 +8,15 @@ fails here loudly instead of the report quietly saying "not recorded". The conve
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Engine, select
 
+from bot.store.clock import as_utc
 from bot.store.escalations import escalations as escalation_table
 from bot.store.escalations import outbox
 from bot.store.feedback import feedback
 from bot.store.migrate import ensure_schema
-
-
-def _as_utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def feedback_reactions(engine: Engine, since: datetime | None) -> list[str]:
@@ -30,7 +25,7 @@ def feedback_reactions(engine: Engine, since: datetime | None) -> list[str]:
     query = select(feedback.c.created_at, feedback.c.reaction)
     with engine.connect() as conn:
         rows = conn.execute(query).all()
-    return [reaction for created, reaction in rows if since is None or _as_utc(created) >= since]
+    return [reaction for created, reaction in rows if since is None or as_utc(created) >= since]
 
 
 def escalations(engine: Engine, since: datetime | None) -> list[tuple[datetime, str, datetime | None]]:
@@ -43,7 +38,7 @@ def escalations(engine: Engine, since: datetime | None) -> list[tuple[datetime, 
         rows = conn.execute(query).all()
     out = []
     for created, status, delivered in rows:
-        at = _as_utc(created)
+        at = as_utc(created)
         if since is None or (at is not None and at >= since):
-            out.append((at, str(status), _as_utc(delivered)))
+            out.append((at, str(status), as_utc(delivered)))
     return out

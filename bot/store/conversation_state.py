@@ -27,13 +27,14 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Column, DateTime, Engine, String, Table, Text, and_, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from bot.store.clock import naive_utc, utc_now
 from bot.store.db import metadata
 from bot.store.migrate import ensure_schema
 
@@ -51,15 +52,6 @@ conversation_state = Table(
 )
 
 V = TypeVar("V")
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _naive(at: datetime) -> datetime:
-    """Stored as naive UTC, like the conversation log, so SQLite compares exactly."""
-    return at.astimezone(UTC).replace(tzinfo=None)
 
 
 class SharedContext(Generic[V]):
@@ -97,19 +89,19 @@ class SharedContext(Generic[V]):
 
     def put(self, key: str, value: V) -> None:
         with self._lock:
-            self._pending[self._key(key)] = (_now(), json.dumps(self._encode(value)))
+            self._pending[self._key(key)] = (utc_now(), json.dumps(self._encode(value)))
 
     def get(self, key: str) -> V | None:
         """This replica's unwritten value if there is one, else the database's, if still fresh."""
         stored = self._key(key)
-        cutoff = _now() - self.max_age
+        cutoff = utc_now() - self.max_age
         with self._lock:
             queued = self._pending.get(stored)
         if queued is not None:
             return self._decode(json.loads(queued[1])) if queued[0] >= cutoff else None
         self.reads += 1
         t = conversation_state
-        query = select(t.c.value).where(t.c.kind == self.kind, t.c.key == stored, t.c.updated_at >= _naive(cutoff))
+        query = select(t.c.value).where(t.c.kind == self.kind, t.c.key == stored, t.c.updated_at >= naive_utc(cutoff))
         with self.engine.connect() as conn:
             found = conn.execute(query).scalar()
         return None if found is None else self._decode(json.loads(found))
@@ -139,7 +131,7 @@ class SharedContext(Generic[V]):
     def _upsert(self, batch: dict[str, tuple[datetime, str]]) -> None:
         insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
         rows = [
-            {"kind": self.kind, "key": key, "value": value, "updated_at": _naive(at)}
+            {"kind": self.kind, "key": key, "value": value, "updated_at": naive_utc(at)}
             for key, (at, value) in batch.items()
         ]
         statement = insert(conversation_state)
@@ -154,7 +146,7 @@ class SharedContext(Generic[V]):
         t = conversation_state
         mine = t.c.kind == self.kind
         with self.engine.begin() as conn:
-            conn.execute(delete(t).where(mine, t.c.updated_at < _naive(_now() - self.max_age)))
+            conn.execute(delete(t).where(mine, t.c.updated_at < naive_utc(utc_now() - self.max_age)))
             if conn.execute(select(func.count()).where(mine)).scalar() > self.max_items:
                 newest = select(t.c.updated_at).where(mine).order_by(t.c.updated_at.desc())
                 oldest_kept = conn.execute(newest.offset(self.max_items - 1).limit(1)).scalar()

@@ -37,6 +37,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from bot.store.clock import as_utc, utc_now
 from bot.store.db import metadata
 
 PENDING, SENDING, DELIVERED, FAILED = "pending", "sending", "delivered", "failed"
@@ -79,13 +80,7 @@ class _NotClaimed(Exception):
     """The caller's claim failed: the escalation must not be stored."""
 
 
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def _aware(t: dt.datetime | None) -> dt.datetime | None:
-    """SQLite hands back naive datetimes; everything here is UTC."""
-    return t.replace(tzinfo=dt.UTC) if t is not None and t.tzinfo is None else t
+now = utc_now  # the sender and the tests take the time from here
 
 
 def reference_for(created: dt.datetime, number: int) -> str:
@@ -125,20 +120,20 @@ def _row(r: Any) -> Escalation:
         id=r.id,
         reference=r.reference,
         idempotency_key=r.idempotency_key,
-        created_at=_aware(r.created_at),
+        created_at=as_utc(r.created_at),
         user_name=r.user_name,
         user_email=r.user_email,
         question=r.question,
         fields=dict(r.fields),
         passages=list(r.passages),
         conversation_reference=r.conversation_reference,
-        notified_at=_aware(r.notified_at),
+        notified_at=as_utc(r.notified_at),
         message_id=r.message_id,
         status=r.status,
         attempts=r.attempts,
-        next_attempt_at=_aware(r.next_attempt_at),
+        next_attempt_at=as_utc(r.next_attempt_at),
         last_error=r.last_error,
-        delivered_at=_aware(r.delivered_at),
+        delivered_at=as_utc(r.delivered_at),
     )
 
 
@@ -292,9 +287,9 @@ class EscalationStore:
         """When the next email becomes claimable: a pending row's next attempt, or a lease running out."""
         with self.engine.connect() as conn:
             pending = conn.execute(select(func.min(outbox.c.next_attempt_at)).where(outbox.c.status == PENDING))
-            first = _aware(pending.scalar())
+            first = as_utc(pending.scalar())
             leased = conn.execute(select(func.min(outbox.c.lease_until)).where(outbox.c.status == SENDING))
-            lapse = _aware(leased.scalar())
+            lapse = as_utc(leased.scalar())
         times = [t for t in (first, lapse) if t is not None]
         return min(times) if times else None
 
@@ -365,7 +360,7 @@ class EscalationStore:
         with self.engine.connect() as conn:
             counts = dict(conn.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status)).all())
             first = select(func.min(outbox.c.created_at)).where(outbox.c.status.in_((PENDING, SENDING)))
-            oldest = _aware(conn.execute(first).scalar())
+            oldest = as_utc(conn.execute(first).scalar())
         age = round((now() - oldest).total_seconds(), 1) if oldest else 0.0
         return {
             "outbox_pending": counts.get(PENDING, 0) + counts.get(SENDING, 0),  # being sent is not delivered

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Column, Connection, DateTime, Engine, String, Table, Text, delete, select, update
 
+from bot.store.clock import as_utc, utc_now
 from bot.store.db import metadata
 from bot.store.migrate import ensure_schema
 
@@ -37,15 +38,6 @@ offers = Table(
 )
 
 
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def _aware(t: dt.datetime | None) -> dt.datetime | None:
-    """SQLite hands back naive datetimes; everything here is UTC."""
-    return t.replace(tzinfo=dt.UTC) if t is not None and t.tzinfo is None else t
-
-
 @dataclass(frozen=True)
 class Offer:
     id: str
@@ -61,7 +53,7 @@ class Offer:
     outcome: str | None
 
     def live(self, at: dt.datetime | None = None) -> bool:
-        return self.used_at is None and (at or now()) < self.expires_at
+        return self.used_at is None and (at or utc_now()) < self.expires_at
 
     def belongs_to(self, conversation_id: str, user_id: str) -> bool:
         return secrets.compare_digest(self.conversation_id, conversation_id) and secrets.compare_digest(
@@ -74,13 +66,13 @@ def _row(r: Any) -> Offer:
         id=r.id,
         conversation_id=r.conversation_id,
         user_id=r.user_id,
-        created_at=_aware(r.created_at),
-        expires_at=_aware(r.expires_at),
+        created_at=as_utc(r.created_at),
+        expires_at=as_utc(r.expires_at),
         question=r.question,
         fields=dict(r.fields),
         passages=list(r.passages),
         roster_email=r.roster_email or "",
-        used_at=_aware(r.used_at),
+        used_at=as_utc(r.used_at),
         outcome=r.outcome,
     )
 
@@ -104,7 +96,7 @@ class OfferStore:
         roster_email: str = "",
         at: dt.datetime | None = None,
     ) -> Offer:
-        created = at or now()
+        created = at or utc_now()
         offer_id = secrets.token_urlsafe(24)
         with self.engine.begin() as conn:
             conn.execute(
@@ -139,7 +131,7 @@ class OfferStore:
     @staticmethod
     def use_in(conn: Connection, offer_id: str, outcome: str, at: dt.datetime | None = None) -> bool:
         """`use` inside the caller's transaction (an escalation is stored in the same one)."""
-        at = at or now()
+        at = at or utc_now()
         result = conn.execute(
             update(offers)
             .where(offers.c.id == offer_id, offers.c.used_at.is_(None), offers.c.expires_at > at)

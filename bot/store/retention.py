@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Column, Engine, Table, delete, select
 
+from bot.config import Settings
 from bot.store.conversation_state import conversation_state
 from bot.store.escalations import DELIVERED as DELIVERED_STATUS
 from bot.store.escalations import escalations, outbox
@@ -75,7 +76,8 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 
-DEFAULT_DAYS = {"retention_log_days": 30, "retention_feedback_days": 30, "retention_escalation_days": 365}
+# The defaults are Settings' own (RETENTION_*_DAYS): one source for the periods.
+DEFAULT_DAYS = {name: Settings.model_fields[name].default for name in {rule.setting for rule in RULES}}
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Column, DateTime, Engine, Float, Integer, String, Table, Text, insert, select
 
-from bot.core.models import Answer
+from bot.core.records import Answer
+from bot.store.clock import naive_utc
 from bot.store.db import metadata
 from bot.store.migrate import ensure_schema
 
@@ -78,11 +79,6 @@ def turn_from_answer(conversation_id: str, answer: Answer, latency_ms: float, at
     )
 
 
-def _naive_utc(at: datetime) -> datetime:
-    """SQLite keeps no time zone: store every timestamp as naive UTC so comparisons are exact."""
-    return at.astimezone(UTC).replace(tzinfo=None) if at.tzinfo else at
-
-
 class TurnStore:
     """Writes and reads conversation-log rows on the shared engine."""
 
@@ -102,7 +98,7 @@ class TurnStore:
                     continue
                 result = conn.execute(
                     insert(turns).values(
-                        created_at=_naive_utc(t.created_at),
+                        created_at=naive_utc(t.created_at),
                         conversation=t.conversation,
                         question=t.question,
                         route=t.route,
@@ -119,7 +115,7 @@ class TurnStore:
         """Rows from `start` (all when None), oldest first."""
         query = select(turns).order_by(turns.c.created_at, turns.c.id)
         if start is not None:
-            query = query.where(turns.c.created_at >= _naive_utc(start))
+            query = query.where(turns.c.created_at >= naive_utc(start))
         with self.engine.connect() as conn:
             rows = conn.execute(query).mappings().all()
         return [

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from bot.core.models import Answer, Route
+from bot.core.records import Answer, Route
 from bot.core.suggest import Suggestion
 
 WELCOME_SUGGESTIONS = (

@@ -18,7 +18,7 @@ from botbuilder.core import BotAdapter, MessageFactory, TurnContext
 from botbuilder.schema import ConversationReference
 
 from bot.core.escalation import Cancelled, Invalid, Opened, Submission, draft_for, read_submission
-from bot.core.models import Answer
+from bot.core.records import Answer
 from bot.store.escalations import Escalation, EscalationStore
 from bot.store.offers import CANCELLED, SENT, Offer, OfferStore
 from bot.teams.escalation_card import (

@@ -16,10 +16,10 @@ from botbuilder.schema import Activity, ChannelAccount
 
 from bot.config import Settings
 from bot.core.attribution import attribute
+from bot.core.escalation_classifier import rule_terms
 from bot.core.follow_up import focus, nothing_new, point_back
-from bot.core.models import Answer, Route
 from bot.core.privacy import redact
-from bot.core.route import rule_terms
+from bot.core.records import Answer, Route
 from bot.core.suggest import Suggestion, button_title
 from bot.core.text import clean
 from bot.service import Service

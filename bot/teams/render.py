@@ -10,7 +10,7 @@ from typing import ClassVar
 
 from botbuilder.schema import Activity, ActivityTypes, CardAction, Entity, SuggestedActions
 
-from bot.core.models import Answer, Citation
+from bot.core.records import Answer, Citation
 from bot.core.suggest import Suggestion, button_title
 from bot.core.text import shorten
 from bot.teams.wire import to_wire

@@ -7,7 +7,7 @@ import pytest
 
 from bot.core.answer import extract
 from bot.core.answer_type import AnswerType, asked, has
-from bot.core.models import Chunk, Hit
+from bot.core.records import Chunk, Hit
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.core.models import Route
+from bot.core.records import Route
 from tests.conftest import DATA
 from tests.eval_scoring import load_cases, problems
 

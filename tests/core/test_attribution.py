@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from bot.core.attribution import attribute, source_name
-from bot.core.models import Answer, Citation, Route
+from bot.core.records import Answer, Citation, Route
 
 
 def _cite(position: int, document: str, when: str | None) -> Citation:

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from bot.cli import main
 from bot.core.calibrate import cross_validate, fit, labels_from_rows
 from bot.core.decide import NAMES, DecisionModel, Features, committed
-from bot.core.models import Route
+from bot.core.records import Route
 
 EVAL = Path(__file__).resolve().parent.parent / "eval_corpus"
 

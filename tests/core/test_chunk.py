@@ -1,6 +1,6 @@
 from bot.core.chunk import MAX_WORDS, chunk_document
 from bot.core.load import load_document
-from bot.core.models import Document, Section
+from bot.core.records import Document, Section
 from bot.core.text import words
 from tests.conftest import KNOWLEDGE
 

@@ -10,7 +10,7 @@ from bot.core.escalation import (
     read_submission,
     valid_email,
 )
-from bot.core.models import Answer, Citation, Route
+from bot.core.records import Answer, Citation, Route
 
 
 def test_draft_is_prefilled_from_the_redacted_question_only():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.follow_up import focus, nothing_new, phrases, wanted, without_topic
-from bot.core.models import Answer, Citation, Route
+from bot.core.records import Answer, Citation, Route
 
 FIRST = (
     "Our employee conferences started on Monday 18 November, with the first session at Whitecross Centre in Lancaster."

@@ -11,7 +11,7 @@ from bot.core.assistant import Assistant
 from bot.core.glossary import Glossary, GlossaryError, Synonyms
 from bot.core.index_store import build_index, load_index
 from bot.core.load import load_document
-from bot.core.models import Route
+from bot.core.records import Route
 
 EVAL = Path(__file__).resolve().parent.parent / "eval_corpus"
 KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core.models import Answer, Chunk, Citation, CuratedQuestion, Route
+from bot.core.records import Answer, Chunk, Citation, CuratedQuestion, Route
 from bot.core.suggest import TITLE_CHARS, Neighbourhood, button_title
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.core.models import Answer, Citation, Route
+from bot.core.records import Answer, Citation, Route
 from bot.store.db import make_engine
 from bot.store.turns import Source, TurnStore, conversation_hash, turn_from_answer
 from tests.oversight_seed import ago

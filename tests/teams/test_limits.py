@@ -14,7 +14,7 @@ import pytest
 from aiohttp import ClientSession
 
 from bot.config import Settings
-from bot.core.models import Answer, Citation, Route
+from bot.core.records import Answer, Citation, Route
 from bot.core.suggest import Suggestion
 from bot.service import Service
 from bot.teams.adapter import make_adapter

@@ -9,7 +9,7 @@ import pytest
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ConversationReference
 
-from bot.core.models import Answer, Citation, Route
+from bot.core.records import Answer, Citation, Route
 from bot.core.suggest import Suggestion
 from bot.teams.escalation_card import card_activity, offer_card
 from bot.teams.render import answer_activity, text_activity, typing_activity

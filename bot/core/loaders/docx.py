@@ -12,7 +12,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from bot.core.loaders.structure import Block, sections_from_blocks
-from bot.core.models import Section
+from bot.core.records import Section
 
 _LEVEL = re.compile(r"heading\s*(\d)", re.IGNORECASE)
 

@@ -8,7 +8,7 @@ from typing import Any
 from bs4 import BeautifulSoup, Tag
 
 from bot.core.loaders.structure import Block, sections_from_blocks
-from bot.core.models import Section
+from bot.core.records import Section
 
 _HEADINGS = {f"h{i}": i for i in range(1, 7)}
 _BLOCKS = {"p", "li", "td", "th", "pre", "blockquote", "dd", "dt", "figcaption", "caption", "address"}

@@ -12,7 +12,7 @@ from typing import Any
 
 from pypdf import PdfReader
 
-from bot.core.models import Section
+from bot.core.records import Section
 from bot.errors import PdfProblem
 
 

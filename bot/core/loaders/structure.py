@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bot.core.models import Section
+from bot.core.records import Section
 
 Block = tuple[int | None, str]  # (heading level 1-6, or None for body text; text)
 

@@ -1,6 +1,6 @@
 """The router on the labelled set: every held-out escalation must be caught."""
 
-from bot.core.route import escalation_signal, load_model
+from bot.core.escalation_classifier import escalation_signal, load_model
 from bot.core.router_train import evaluate, load_rows
 from tests.conftest import DATA
 
@@ -68,7 +68,7 @@ def test_weak_personal_terms_count_only_about_people(embedder):
 
 
 def test_a_policy_lookup_about_ai_is_answered_not_handed_over(assistant):
-    from bot.core.models import Route
+    from bot.core.records import Route
 
     for question in (
         "What does the policy say about AI?",

@@ -1,4 +1,6 @@
-"""Plain data passed between the core and the adapters."""
+"""Plain records the core passes around: documents, sections, chunks, citations, answers.
+
+Data only, with their (de)serialising; no behaviour."""
 
 from __future__ import annotations
 
