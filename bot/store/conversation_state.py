@@ -19,8 +19,6 @@ with the conversation log.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import json
 import logging
@@ -36,6 +34,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.store.clock import naive_utc, utc_now
 from bot.store.db import metadata
+from bot.store.flush_loop import FlushLoop
 from bot.store.migrate import ensure_schema
 
 log = logging.getLogger(__name__)
@@ -54,7 +53,7 @@ conversation_state = Table(
 V = TypeVar("V")
 
 
-class SharedContext(Generic[V]):
+class SharedContext(FlushLoop, Generic[V]):
     """A map in the database, bounded in size and age; `put` is cheap and never blocks on the database."""
 
     def __init__(
@@ -76,12 +75,11 @@ class SharedContext(Generic[V]):
         self.max_age = timedelta(seconds=max_age_s)
         self._encode, self._decode = encode, decode
         self._hash_keys = hash_keys
-        self.interval = interval
+        super().__init__(interval)
         self._prune_every = prune_every_s
         self._last_prune = 0.0
         self._pending: dict[str, tuple[datetime, str]] = {}
         self._lock = threading.Lock()
-        self._stop = asyncio.Event()
         self.reads = 0  # database reads (the tests check the fast path makes none)
 
     def _key(self, key: str) -> str:
@@ -156,13 +154,3 @@ class SharedContext(Generic[V]):
         with self.engine.connect() as conn:
             stored = conn.execute(select(func.count()).where(conversation_state.c.kind == self.kind)).scalar()
         return int(stored) + len(self._pending)
-
-    async def run(self) -> None:
-        loop = asyncio.get_running_loop()
-        while not self._stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self.interval)
-            await loop.run_in_executor(None, self.flush)
-
-    def stop(self) -> None:
-        self._stop.set()

@@ -9,26 +9,24 @@ they are written in their own transaction before the staff member is told anythi
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import threading
 
+from bot.store.flush_loop import FlushLoop
 from bot.store.turns import Turn, TurnStore
 
 log = logging.getLogger(__name__)
 
 
-class TurnWriter:
+class TurnWriter(FlushLoop):
     """`add` is cheap and never blocks; `run` flushes every `interval` seconds until stopped."""
 
     def __init__(self, store: TurnStore, interval: float = 1.0, max_pending: int = 10_000) -> None:
         self.store = store
-        self.interval = interval
+        super().__init__(interval)
         self.max_pending = max_pending  # a stuck database must not grow memory without bound
         self._pending: list[Turn] = []
         self._lock = threading.Lock()
-        self._stop = asyncio.Event()
         self.dropped = 0
 
     def add(self, turn: Turn) -> None:
@@ -53,13 +51,3 @@ class TurnWriter:
             with self._lock:
                 self._pending = (batch + self._pending)[: self.max_pending]
             return 0
-
-    async def run(self) -> None:
-        loop = asyncio.get_running_loop()
-        while not self._stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self.interval)
-            await loop.run_in_executor(None, self.flush)
-
-    def stop(self) -> None:
-        self._stop.set()
