@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run index test lint bench soak package validate-manifest icons clean
+.PHONY: install run index test lint docs bench soak package validate-manifest icons clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ test: install  ## the whole test suite (the same command CI runs), the manifest 
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+
+docs: install  ## regenerate the settings table in docs/configuration.md from bot/config.py's descriptions
+	$(PY) -m bot.config --write docs/configuration.md
 
 bench: install  ## latency/throughput benchmarks -> docs/benchmarks.md (a few minutes; run `make soak` first to include it)
 	$(PY) -m bench.run

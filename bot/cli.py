@@ -13,11 +13,14 @@ import click
 
 from bot.cli_ig import purge_cmd, report_cmd
 from bot.config import Settings
+from bot.core import pii_presidio
 from bot.package import package_cmd
 
 
 def _settings() -> Settings:
-    return Settings()
+    settings = Settings()
+    pii_presidio.configure(enabled=settings.privacy_ner)  # the core reads no configuration itself
+    return settings
 
 
 class _DatabaseProblem(click.ClickException):

@@ -21,15 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import click
+from pydantic import ValidationError
+
+from bot.config import DEFAULT_PRIVACY_URL, DEFAULT_TERMS_URL, DEFAULT_WEBSITE_URL, Settings
 
 DEFAULT_MANIFEST_DIR = Path(__file__).resolve().parent.parent / "manifest"
 DEFAULT_OUT = Path("dist/governance-assistant.zip")
-
-# Stand-ins only: the council's real privacy notice, terms of use and support pages must be set
-# (options or env PRIVACY_URL, TERMS_URL, WEBSITE_URL) before the package is published.
-DEFAULT_PRIVACY_URL = "https://www.lancashire.gov.uk/privacy"
-DEFAULT_TERMS_URL = "https://www.lancashire.gov.uk/terms"
-DEFAULT_WEBSITE_URL = "https://www.lancashire.gov.uk/"
 
 MANIFEST_NAME = "manifest.json"
 ICON_SIZES = {"color.png": (192, 192), "outline.png": (32, 32)}
@@ -209,21 +206,18 @@ def _add(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
 )
 @click.option(
     "--privacy-url",
-    envvar="PRIVACY_URL",
     default=None,
-    help=f"Privacy notice URL [env: PRIVACY_URL; placeholder default {DEFAULT_PRIVACY_URL}].",
+    help=f"Privacy notice URL [default: the PRIVACY_URL setting; placeholder {DEFAULT_PRIVACY_URL}].",
 )
 @click.option(
     "--terms-url",
-    envvar="TERMS_URL",
     default=None,
-    help=f"Terms of use URL [env: TERMS_URL; placeholder default {DEFAULT_TERMS_URL}].",
+    help=f"Terms of use URL [default: the TERMS_URL setting; placeholder {DEFAULT_TERMS_URL}].",
 )
 @click.option(
     "--website-url",
-    envvar="WEBSITE_URL",
     default=None,
-    help=f"Support/website URL [env: WEBSITE_URL; placeholder default {DEFAULT_WEBSITE_URL}].",
+    help=f"Support/website URL [default: the WEBSITE_URL setting; placeholder {DEFAULT_WEBSITE_URL}].",
 )
 @click.option(
     "--manifest-dir",
@@ -244,13 +238,17 @@ def package_cmd(
         validate_app_id(app_id)
     except ValueError as error:
         raise click.ClickException(str(error)) from None
+    try:
+        settings = Settings()  # PRIVACY_URL, TERMS_URL, WEBSITE_URL from the environment or .env
+    except ValidationError as error:
+        raise click.ClickException(f"configuration error: {error}") from None
     urls = {}
     for label, env, given, default in (
-        ("privacy URL", "PRIVACY_URL", privacy_url, DEFAULT_PRIVACY_URL),
-        ("terms of use URL", "TERMS_URL", terms_url, DEFAULT_TERMS_URL),
-        ("website URL", "WEBSITE_URL", website_url, DEFAULT_WEBSITE_URL),
+        ("privacy URL", "PRIVACY_URL", privacy_url or settings.privacy_url, DEFAULT_PRIVACY_URL),
+        ("terms of use URL", "TERMS_URL", terms_url or settings.terms_url, DEFAULT_TERMS_URL),
+        ("website URL", "WEBSITE_URL", website_url or settings.website_url, DEFAULT_WEBSITE_URL),
     ):
-        if not given:
+        if not given or given == default:
             click.echo(
                 f"warning: {label} not set (--{env.lower().replace('_', '-')} or env {env}); "
                 f"using the placeholder {default}: set the real page before publishing",

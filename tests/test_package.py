@@ -239,6 +239,21 @@ def test_cli_uses_url_env_vars(tmp_path: Path) -> None:
         assert json.loads(archive.read("manifest.json"))["developer"]["termsOfUseUrl"] == TERMS
 
 
+def test_cli_reads_urls_from_the_settings_dotenv_file(tmp_path: Path, monkeypatch) -> None:
+    """The URLs are settings like any other: a .env file beside the command sets them too."""
+    for name in ("PRIVACY_URL", "TERMS_URL", "WEBSITE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text(f"PRIVACY_URL={PRIVACY}\nTERMS_URL={TERMS}\nWEBSITE_URL={WEBSITE}\n")
+    out = tmp_path / "p.zip"
+    result = CliRunner().invoke(package_cmd, ["--app-id", APP_ID, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.output
+    with zipfile.ZipFile(out) as archive:
+        developer = json.loads(archive.read("manifest.json"))["developer"]
+    assert (developer["privacyUrl"], developer["termsOfUseUrl"], developer["websiteUrl"]) == (PRIVACY, TERMS, WEBSITE)
+
+
 def test_cli_rejects_bad_app_id_readably(tmp_path: Path) -> None:
     result = CliRunner().invoke(package_cmd, ["--app-id", "nope", "--out", str(tmp_path / "p.zip")])
     assert result.exit_code != 0

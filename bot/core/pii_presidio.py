@@ -28,14 +28,23 @@ LANGUAGE = "en"
 # Components the NER does not need: en_core_web_sm's "ner" has its own tok2vec, so the
 # shared tok2vec, tagger, parser and lemmatizer only cost time (about 3x).
 _EXCLUDE = ("tok2vec", "tagger", "parser", "senter", "attribute_ruler", "lemmatizer")
-# Set BOT_PRIVACY_NER=0 to use the rules alone (for example in tests of other modules).
-ENV_SWITCH = "BOT_PRIVACY_NER"
 
 # The labels spaCy models use for people (PER and PERSON); Presidio reports both as PERSON.
 _PERSON_LABELS = frozenset({"PERSON", "PER"})
 
 _lock = threading.Lock()
-_state: dict[str, Any] = {"loaded": False, "analyzer": None, "error": None}
+_state: dict[str, Any] = {"loaded": False, "analyzer": None, "error": None, "enabled": True}
+
+
+def configure(enabled: bool) -> None:
+    """Switch name detection with Presidio on or off for this process (rules alone when off).
+
+    The entry points pass the ``BOT_PRIVACY_NER`` setting here; the core reads no configuration
+    itself. Switching changes nothing already loaded unless the value differs.
+    """
+    with _lock:
+        if _state["enabled"] != enabled:
+            _state.update(enabled=enabled, loaded=False, analyzer=None, error=None)
 
 
 def _offline_tldextract() -> None:
@@ -97,8 +106,8 @@ def load() -> Any | None:
         return _state["analyzer"]
     with _lock:
         if not _state["loaded"]:
-            if os.environ.get(ENV_SWITCH, "1").strip().lower() in ("0", "false", "no", "off"):
-                log.info("Name detection with Presidio is switched off (%s); using rules only", ENV_SWITCH)
+            if not _state["enabled"]:
+                log.info("Name detection with Presidio is switched off (BOT_PRIVACY_NER); using rules only")
             else:
                 try:
                     _state["analyzer"] = _build()

@@ -459,15 +459,13 @@ def test_presidio_does_not_warn_about_entities_it_is_not_asked_for(caplog: pytes
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
-def test_switch_off_by_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(pii_presidio.ENV_SWITCH, "0")
-    pii_presidio._reset_for_tests()
+def test_switch_off_by_configuration() -> None:
+    pii_presidio.configure(enabled=False)
     try:
         assert not pii_presidio.available()
         assert redact("ring 07700 900123").text == "ring [phone number]"
     finally:
-        monkeypatch.delenv(pii_presidio.ENV_SWITCH)
-        pii_presidio._reset_for_tests()
+        pii_presidio.configure(enabled=True)
         assert warm_up()
 
 
