@@ -9,7 +9,6 @@ from aiohttp import web
 
 from bot.compose import make_web_app
 from bot.config import Settings
-from bot.core import pii_presidio
 from bot.logs import configure as configure_logging
 from bot.store.db import DatabaseError, open_database
 
@@ -19,7 +18,6 @@ def main() -> int:
     try:
         settings = Settings()
         settings.check_safe_to_serve()
-        pii_presidio.configure(enabled=settings.privacy_ner)  # the core reads no configuration itself
     except ValueError as exc:  # pydantic's ValidationError is a ValueError: say what is wrong, no traceback
         logging.getLogger("app").error("configuration error: %s", exc)
         return 2

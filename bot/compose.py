@@ -7,7 +7,7 @@ import logging
 from aiohttp import web
 
 from bot.config import Settings
-from bot.core import privacy
+from bot.core import pii_presidio, privacy
 from bot.core.assistant import Assistant, Contacts
 from bot.core.embed import Embedder, MiniLMEmbedder
 from bot.core.index_store import IndexMissing, build_index, current_build, load_index
@@ -47,6 +47,7 @@ def make_assistant(settings: Settings, build_if_missing: bool = True, embedder: 
                 log.info(report.summary())
     snapshot = load_index(settings.index_dir)
     embedder = embedder or make_embedder(settings)
+    pii_presidio.configure(enabled=settings.privacy_ner)  # the core reads no configuration itself
     privacy.warm_up()  # the name recogniser takes a second or two to load: not on the first question
     return Assistant(
         snapshot,
