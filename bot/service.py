@@ -67,9 +67,9 @@ class Service:
 
     def __post_init__(self) -> None:
         self.batcher = MicroBatcher(
-            lambda texts: self._ready().answer_many(texts),
+            self.answer_many,
             window=self.settings.batch_window_ms / 1000,
-            company_coming=lambda: self.state.in_flight > 1,  # a lone question is not kept waiting
+            company_coming=self._company_coming,
         )
         self.state.probes.append(
             lambda: {"embedding_batches": self.batcher.batches, "batched_questions": self.batcher.items}
@@ -83,6 +83,13 @@ class Service:
         if self.settings.batching:
             return await self.batcher.submit(text)
         return await asyncio.get_running_loop().run_in_executor(None, self._ready().answer, text)
+
+    def answer_many(self, texts: list[str]) -> list[Answer]:
+        """A batch of questions through the loaded assistant (the batcher calls this on its worker)."""
+        return self._ready().answer_many(texts)
+
+    def _company_coming(self) -> bool:
+        return self.state.in_flight > 1  # a lone question is not kept waiting for a batch
 
     def suggest(self, answer: Answer, asked: tuple[str, ...]) -> list[Suggestion]:
         """Curated questions near the answer's sources (none until they are placed)."""
