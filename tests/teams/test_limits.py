@@ -40,6 +40,14 @@ def huge_answer() -> Answer:
     return Answer(Route.ANSWER, passage, citations, 0.9)
 
 
+def test_text_of_many_bytes_per_character_is_cut_to_the_promised_size():
+    """20,000 characters can be 80 KB of UTF-8: the byte size is what is cut, not the length."""
+    wide = Answer(Route.ANSWER, "🙂" * 25_000 + " [1]", huge_answer().citations, 0.9)
+    rendered = answer_activity(wide)
+    assert MAX_ACTIVITY_BYTES - 2_000 < wire_size(rendered) < TEAMS_LIMIT  # cut to just under, not far under
+    assert rendered.text.endswith("…")
+
+
 def test_a_huge_answer_is_cut_to_fit_with_its_citations_kept_within_teams_limits():
     rendered = answer_activity(huge_answer(), [Suggestion("Tell me more", "Tell me more about this " * 10)] * 3)
     assert wire_size(rendered) < TEAMS_LIMIT
