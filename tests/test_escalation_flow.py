@@ -6,8 +6,10 @@ import asyncio
 import json
 import logging
 import re
+import shutil
 import uuid
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from aiohttp import ClientSession
@@ -29,9 +31,18 @@ def smtp():
     server.stop()
 
 
+# The running world's own knowledge folder and index (the index is built by the service at start,
+# and rebuilt by the IG team's `refresh`, so a leak into a build made after questions would show).
+PATHS: dict[str, Path] = {}
+IG_MEMBER = "00000000-0000-0000-0000-000000000001"  # Test User is in the IG team here (for `refresh`)
+
+
 @pytest.fixture(scope="module", params=BACKENDS)
-async def world(request, bulletin_index, embedder, smtp, tmp_path_factory):
+async def world(request, embedder, smtp, tmp_path_factory):
     """The service on SQLite, then on PostgreSQL; `db` is the SQLite file, or the PostgreSQL URL."""
+    PATHS["knowledge"] = tmp_path_factory.mktemp("knowledge") / "knowledge"
+    shutil.copytree(KNOWLEDGE, PATHS["knowledge"])
+    PATHS["index"] = tmp_path_factory.mktemp("index")
     connector = await Connector().start()
     smtp.handler.accepted.clear(), smtp.handler.attempts.clear()  # each backend counts its own emails
     connector.members["29:user-1"] = {
@@ -48,8 +59,9 @@ async def world(request, bulletin_index, embedder, smtp, tmp_path_factory):
     if request.param == "postgresql":
         db = url = new_postgres_database(request.getfixturevalue("postgres_server"))
     settings = Settings(
-        knowledge_dir=KNOWLEDGE,
-        index_dir=bulletin_index,
+        knowledge_dir=PATHS["knowledge"],
+        index_dir=PATHS["index"],
+        ig_members=IG_MEMBER,
         app_id="",
         app_password="",
         database_url=url,
@@ -305,8 +317,9 @@ class _Collect(logging.Handler):
         self.lines.append(self.format(record))
 
 
-async def test_personal_data_never_reaches_logs_database_index_or_email(world, smtp, bulletin_index):
-    """Every corpus question asked in Teams; the escalations among them sent to IG via the card."""
+async def test_personal_data_never_reaches_logs_database_index_or_email(world, smtp):
+    """Every corpus question asked in Teams; the escalations among them sent to IG via the card;
+    then the IG team adds a document and refreshes, so the index is rebuilt after the questions."""
     http, base, connector, db = world
     rows = [json.loads(line) for line in (DATA / "pii_corpus.jsonl").read_text().splitlines() if line.strip()]
     rows = [r for r in rows if r["pii"]][:60]  # keeps the test under a minute
@@ -326,6 +339,15 @@ async def test_personal_data_never_reaches_logs_database_index_or_email(world, s
                 await _press(http, base, connector, conv, card, "Send to IG")
                 sent += 1
         await asyncio.to_thread(smtp.handler.wait_accepted, already + sent)
+        (PATHS["knowledge"] / "car-parking.md").write_text(
+            "---\ntitle: Car parking\n---\n# Permits\n\nStaff parking permits are renewed every April.\n"
+        )
+        builds_before = set((PATHS["index"] / "builds").iterdir())
+        conv = f"a:{uuid.uuid4().hex}"
+        await _post(http, base, activity(connector.url, "refresh", conversation=conv))
+        refreshed = await connector.wait_for(lambda a: "Index refreshed" in (a.get("text") or ""), timeout=120)
+        assert "1 added" in refreshed[-1]["text"]
+        assert set((PATHS["index"] / "builds").iterdir()) - builds_before  # a build made after the questions
     finally:
         root.removeHandler(collect)
         root.setLevel(old_level)
@@ -338,8 +360,8 @@ async def test_personal_data_never_reaches_logs_database_index_or_email(world, s
     assert "[name]" in rows_text  # the questions were stored, redacted: the scan below reads real rows
     # an SQLite file's raw bytes too (free pages, the WAL); PostgreSQL is read through its rows
     stored = db.read_bytes() + b"".join(p.read_bytes() for p in db.parent.glob("*.sqlite3-*")) if _file(db) else b""
-    index = b"".join(p.read_bytes() for p in bulletin_index.rglob("*") if p.is_file())
-    index_text = "\n".join(p.read_text() for p in bulletin_index.rglob("*.json*") if p.is_file())
+    index = b"".join(p.read_bytes() for p in PATHS["index"].rglob("*") if p.is_file())
+    index_text = "\n".join(p.read_text() for p in PATHS["index"].rglob("*.json*") if p.is_file())
     leaks = []
     for r in rows:
         for item in r["pii"]:
