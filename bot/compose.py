@@ -13,7 +13,6 @@ from bot.core.embed import Embedder, MiniLMEmbedder
 from bot.core.index_store import IndexMissing, build_index, current_build, load_index
 
 log = logging.getLogger(__name__)
-PURGE = web.AppKey("daily_purge", object)
 SERVICE = web.AppKey("service", object)  # the typed bot.service.Service, for tests and benchmarks
 
 
@@ -91,7 +90,8 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None, engine=No
         engine,
         feedback=FeedbackStore(engine),
         turns=turns,
-        workers=(sender, turns, memory, offered, recent),
+        # now, then daily: records past their retention period are deleted
+        workers=(sender, turns, memory, offered, recent, DailyPurge(engine, days_from(settings))),
         embedder=embedder,
     )
     bot = GovernanceBot(service, escalations=flow, memory=memory, recent=recent, offered=offered)
@@ -100,19 +100,12 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None, engine=No
     app = create_app(
         adapter, bot, state, startup=service.start, max_body_bytes=settings.max_body_bytes, allowed_tenants=tenants
     )
-    purger = DailyPurge(engine, days_from(settings))
-
-    async def start_purge(_app) -> None:
-        purger.start()  # now, then daily: records past their retention period are deleted
 
     async def stop(_app) -> None:
-        await purger.stop()
         await service.stop()
         await adapter.sender.close()
 
-    app.on_startup.append(start_purge)
     app.on_cleanup.append(stop)
-    app[PURGE] = purger
     app[SERVICE] = service
     return app
 

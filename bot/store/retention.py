@@ -147,32 +147,26 @@ def _purge_rule(engine: Engine, rule: Rule, cutoff: datetime) -> int:
 
 
 class DailyPurge:
-    """The service's background purge: once at start-up, then every `interval` seconds."""
+    """The service's background purge: once at start-up, then every `interval` seconds (a Worker:
+    the service runs `run()` and calls `stop()`, like its other background loops)."""
 
     def __init__(self, engine: Engine, days: Mapping[str, int], interval: float = DAY_SECONDS) -> None:
         self.engine = engine
         self.days = dict(days)
         self.interval = interval
         self.runs = 0
-        self._task: asyncio.Task | None = None
+        self._stop = asyncio.Event()
 
-    async def _loop(self) -> None:
+    async def run(self) -> None:
         loop = asyncio.get_running_loop()
-        while True:
+        while not self._stop.is_set():
             try:
                 await loop.run_in_executor(None, purge, self.engine, self.days)
             except Exception:  # a locked or broken database must not stop the service; try tomorrow
                 log.exception("purge failed")
             self.runs += 1
-            await asyncio.sleep(self.interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self.interval)
 
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._loop(), name="daily-purge")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+    def stop(self) -> None:
+        self._stop.set()

@@ -96,13 +96,14 @@ def test_a_rule_whose_column_was_renamed_fails_instead_of_skipping(seeded: Engin
 
 async def test_the_daily_purge_runs_at_start_then_on_its_interval(seeded: Engine):
     task = DailyPurge(seeded, days_from(Settings()), interval=0.05)
-    task.start()
+    running = asyncio.create_task(task.run())
     try:
         async with asyncio.timeout(30):  # a purge that never runs twice fails here, not hangs CI
             while task.runs < 2:  # the first run at start-up, then one interval later
                 await asyncio.sleep(0.02)
     finally:
-        await task.stop()
+        task.stop()
+        await asyncio.wait_for(running, 10)
     # the real clock: everything the seed dated before today's retention cut-off is gone
     assert "question from 45 days ago" not in _questions(seeded)
     assert 4 in _ids(seeded, seed.escalations)  # the pending escalation is still there
