@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from aiohttp import ClientSession, web
@@ -91,6 +93,20 @@ async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     return runner, f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+
+
+@asynccontextmanager
+async def running_service(settings, embedder) -> AsyncIterator[tuple[ClientSession, str]]:  # type: ignore[no-untyped-def]
+    """The whole service (bot.compose.make_web_app) on a free port, once healthy: (http session, base URL)."""
+    from bot.compose import make_web_app
+
+    runner, base = await serve(make_web_app(settings, embedder=embedder))
+    try:
+        async with ClientSession() as http:
+            await wait_ready(http, base)
+            yield http, base
+    finally:
+        await runner.cleanup()
 
 
 async def wait_ready(http: ClientSession, base: str) -> None:

@@ -5,12 +5,10 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from aiohttp import ClientSession
 
-from bot.compose import make_web_app
 from bot.config import Settings
 from tests.conftest import KNOWLEDGE
-from tests.connector import Connector, activity, serve, wait_ready
+from tests.connector import Connector, activity, running_service
 from tests.teams.test_auth import APP_ID, Identity, token
 
 OURS = "6f1c2a3b-0000-4000-8000-0000000000aa"
@@ -30,11 +28,8 @@ async def council(embedder, bulletin_index):
         login_url=f"{identity.base}/botframework.com",
         allowed_tenant_ids=f" {OURS.upper()} , 11111111-2222-4333-8444-555555555555",
     )
-    runner, base = await serve(make_web_app(settings, embedder=embedder))
-    async with ClientSession() as http:
-        await wait_ready(http, base)
+    async with running_service(settings, embedder) as (http, base):
         yield http, base, channel
-    await runner.cleanup()
     await channel.stop()
     await identity._runner.cleanup()
 

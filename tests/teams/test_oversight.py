@@ -9,14 +9,12 @@ import uuid
 from pathlib import Path
 
 import pytest
-from aiohttp import ClientSession
 
-from bot.compose import make_web_app
 from bot.config import Settings
 from bot.store.db import make_engine
 from bot.store.turns import TurnStore, conversation_hash
 from tests.conftest import KNOWLEDGE
-from tests.connector import Connector, activity, serve, wait_ready
+from tests.connector import Connector, activity, running_service
 from tests.oversight_seed import add_turn, ago
 
 IG_MEMBER = "00000000-0000-0000-0000-0000000000aa"
@@ -42,11 +40,8 @@ async def service(bulletin_index: Path, embedder, database: str):
         privacy_url=PRIVACY,
     )
     connector = await Connector().start()
-    runner, base = await serve(make_web_app(settings, embedder=embedder))
-    async with ClientSession() as http:
-        await wait_ready(http, base)
+    async with running_service(settings, embedder) as (http, base):
         yield http, base, connector
-    await runner.cleanup()
     await connector.stop()
 
 

@@ -7,13 +7,11 @@ import shutil
 import uuid
 
 import pytest
-from aiohttp import ClientSession
 
-from bot.compose import make_web_app
 from bot.config import Settings
 from bot.core.index_store import build_index
 from tests.conftest import KNOWLEDGE
-from tests.connector import Connector, activity, serve, wait_ready
+from tests.connector import Connector, activity, running_service
 
 BULLETIN_URL = "https://intranet.lancashire.gov.uk/news/staff-bulletin-2024-11-18"
 MAILBOX = "dataprotection@example.gov.uk"
@@ -41,11 +39,8 @@ async def service(tmp_path_factory: pytest.TempPathFactory, embedder):
         source_stale_months=36,  # the 2024 bulletin is not yet stale by this measure
     )
     connector = await Connector().start()
-    runner, base = await serve(make_web_app(settings, embedder=embedder))
-    async with ClientSession() as http:
-        await wait_ready(http, base)
+    async with running_service(settings, embedder) as (http, base):
         yield http, base, connector
-    await runner.cleanup()
     await connector.stop()
 
 
