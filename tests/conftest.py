@@ -57,3 +57,14 @@ def knowledge_copy(tmp_path: Path) -> Path:
     target = tmp_path / "knowledge"
     shutil.copytree(KNOWLEDGE, target)
     return target
+
+
+BULLETIN = "staff-bulletin-2024-11-18.md"
+
+
+def bulletin_with_url(folder: Path, url: str) -> Path:
+    """The bulletin alone in `folder`, its address set in its sidecar as the IG team would set it."""
+    shutil.copy(KNOWLEDGE / BULLETIN, folder)
+    sidecar = (KNOWLEDGE / f"{BULLETIN}.yml").read_text(encoding="utf-8")
+    (folder / f"{BULLETIN}.yml").write_text(f"url: {url}\n{sidecar}", encoding="utf-8")
+    return folder

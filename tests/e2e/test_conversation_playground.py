@@ -4,12 +4,10 @@ question clicked, a follow-up that answers what it asks, and a citation that ope
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from bot.core.index_store import build_index
-from tests.conftest import KNOWLEDGE
+from tests.conftest import bulletin_with_url
 from tests.e2e.conftest import ask, shot
 
 BULLETIN_URL = "https://intranet.lancashire.gov.uk/news/staff-bulletin-2024-11-18"
@@ -18,10 +16,7 @@ BULLETIN_URL = "https://intranet.lancashire.gov.uk/news/staff-bulletin-2024-11-1
 @pytest.fixture(scope="module")
 def bulletin_index(tmp_path_factory, embedder):
     """knowledge/ with the bulletin's address set in its sidecar, as the IG team would set it."""
-    knowledge = tmp_path_factory.mktemp("knowledge")
-    shutil.copy(KNOWLEDGE / "staff-bulletin-2024-11-18.md", knowledge)
-    sidecar = (KNOWLEDGE / "staff-bulletin-2024-11-18.md.yml").read_text(encoding="utf-8")
-    (knowledge / "staff-bulletin-2024-11-18.md.yml").write_text(f"url: {BULLETIN_URL}\n{sidecar}", encoding="utf-8")
+    knowledge = bulletin_with_url(tmp_path_factory.mktemp("knowledge"), BULLETIN_URL)
     index = tmp_path_factory.mktemp("index")
     build_index(knowledge, index, embedder)
     return index

@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-import shutil
 import uuid
 
 import pytest
 
 from bot.config import Settings
 from bot.core.index_store import build_index
-from tests.conftest import KNOWLEDGE
+from tests.conftest import bulletin_with_url
 from tests.connector import Connector, activity, running_service
 
 BULLETIN_URL = "https://intranet.lancashire.gov.uk/news/staff-bulletin-2024-11-18"
@@ -21,11 +20,7 @@ DEFAULT_MAILBOX = "informationgovernance@lancashire.gov.uk"
 
 @pytest.fixture(scope="module")
 async def service(tmp_path_factory: pytest.TempPathFactory, embedder):
-    knowledge = tmp_path_factory.mktemp("knowledge")
-    shutil.copy(KNOWLEDGE / "staff-bulletin-2024-11-18.md", knowledge)
-    # The IG team sets a document's address in its sidecar, beside the curated questions.
-    sidecar = (KNOWLEDGE / "staff-bulletin-2024-11-18.md.yml").read_text(encoding="utf-8")
-    (knowledge / "staff-bulletin-2024-11-18.md.yml").write_text(f"url: {BULLETIN_URL}\n{sidecar}", encoding="utf-8")
+    knowledge = bulletin_with_url(tmp_path_factory.mktemp("knowledge"), BULLETIN_URL)
     index = tmp_path_factory.mktemp("index")
     build_index(knowledge, index, embedder)
     settings = Settings(
