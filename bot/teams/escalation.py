@@ -82,10 +82,11 @@ class EscalationFlow:
         """After an escalate answer: store the offer, then show the card, prefilled where we can.
 
         `behind_a_button`: after an answer about AI, the same offer, shown as one "Ask the IG Team"
-        button that opens the form."""
+        button that opens the form. Most such answers are never followed up, so their roster
+        lookup waits for the click."""
         activity = turn.activity
         draft = draft_for(answer)
-        email = await self.roster(turn)
+        email = "" if behind_a_button else await self.roster(turn)
         offer = await self._run(
             self.offers.create,
             conversation_id=activity.conversation.id,
@@ -137,7 +138,8 @@ class EscalationFlow:
         if isinstance(result, Opened):
             if not offer.live():
                 return await self._closed(offer)
-            return Outcome(card=offer_card(offer.id, offer.fields, offer.roster_email, team=self.team))
+            email = offer.roster_email or await self.roster(turn)
+            return Outcome(card=offer_card(offer.id, offer.fields, email, team=self.team))
         return await self._send(turn, offer, result)
 
     async def _closed(self, offer: Offer) -> Outcome:
