@@ -29,9 +29,9 @@ def _doc(n: int) -> str:
     )
 
 
-async def _started(http: ClientSession, base: str, proc: subprocess.Popen) -> None:
+async def _started(http: ClientSession, base: str, proc: subprocess.Popen, log: Path) -> None:
     for _ in range(1200):
-        assert proc.poll() is None, "the replica exited during start-up"
+        assert proc.poll() is None, f"the replica exited during start-up:\n{log.read_text()[-3000:]}"
         try:
             async with http.get(f"{base}/healthz") as r:
                 if r.status == 200:
@@ -49,6 +49,7 @@ async def test_two_replica_processes_pick_up_a_new_build_of_the_shared_folder(kn
     subprocess.run([sys.executable, "-m", "bot", "index"], cwd=ROOT, env=env, check=True, capture_output=True)
     connector = await Connector().start()
     ports = [free_port(), free_port()]
+    logs = [tmp_path / f"replica-{n}.log" for n in range(2)]
     replicas = [
         subprocess.Popen(
             [sys.executable, "app.py"],
@@ -62,15 +63,15 @@ async def test_two_replica_processes_pick_up_a_new_build_of_the_shared_folder(kn
                 LOG_LEVEL="WARNING",
             ),
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=log.open("w"),
         )
-        for port in ports
+        for port, log in zip(ports, logs)
     ]
     try:
         async with ClientSession() as http:
             bases = [f"http://127.0.0.1:{port}" for port in ports]
-            for base, proc in zip(bases, replicas):
-                await _started(http, base, proc)
+            for base, proc, log in zip(bases, replicas, logs):
+                await _started(http, base, proc, log)
 
             async def ask(base: str) -> str:
                 conv = f"a:{uuid.uuid4().hex}"

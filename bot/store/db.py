@@ -63,8 +63,8 @@ def make_engine(url: str) -> Engine:
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record) -> None:  # pragma: no cover - trivial
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA busy_timeout=5000")
+            cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
@@ -92,10 +92,11 @@ def check_connection(engine: Engine) -> None:
 
 def open_database(url: str) -> Engine:
     """The engine the service uses: reachable, with the schema at this version's head."""
-    from bot.store.migrate import upgrade
+    from bot.store.migrate import file_lock, upgrade
 
     engine = make_engine(url)
-    check_connection(engine)
+    with file_lock(engine):  # the first connection to a new SQLite file switches it to WAL: one process at a time
+        check_connection(engine)
     try:
         upgrade(engine)
     except (SQLAlchemyError, OSError) as exc:  # e.g. no right to create tables, a read-only file

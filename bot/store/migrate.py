@@ -73,13 +73,21 @@ def _locked(engine: Engine) -> Iterator[Connection]:
                 conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY})
                 conn.commit()
         return
+    with file_lock(engine), engine.connect() as conn:
+        yield conn
+
+
+def file_lock(engine: Engine) -> contextlib.AbstractContextManager:
+    """For a SQLite file, a lock file beside it that processes opening it take in turn; else nothing.
+
+    Two processes that open a new SQLite file at once both switch it to WAL, and one of them can
+    get "database is locked" at once (SQLite does not wait in that case), so the first connection
+    and the upgrade both happen under this lock. Not re-entrant: take it once at a time.
+    """
     database = engine.url.database
     if engine.dialect.name == "sqlite" and database and database != ":memory:":
-        with FileLock(f"{Path(database)}.migrate.lock", timeout=LOCK_TIMEOUT_S), engine.connect() as conn:
-            yield conn
-        return
-    with engine.connect() as conn:  # an in-memory database has one user: nothing to race
-        yield conn
+        return FileLock(f"{Path(database)}.migrate.lock", timeout=LOCK_TIMEOUT_S)
+    return contextlib.nullcontext()  # PostgreSQL has its advisory lock; in-memory has one user
 
 
 def _refuse_unknown(conn: Connection, scripts: ScriptDirectory) -> None:
