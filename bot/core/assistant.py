@@ -21,6 +21,7 @@ from bot.core.decide import DecisionModel, Features, committed
 from bot.core.embed import Embedder
 from bot.core.escalation_classifier import escalation_signal
 from bot.core.glossary import CuratedAnswer, Glossary, glossary_stamp
+from bot.core.hostile import gives_orders
 from bot.core.index_store import IndexSnapshot
 from bot.core.privacy import names_prefetched, redact
 from bot.core.records import Answer, Hit, Route
@@ -150,6 +151,8 @@ class Assistant:
                 curated_answer = self._curated(curated, snapshot) if curated else None
                 if escalate:
                     answer = self._escalate(query, qvec, hits, snapshot)
+                elif gives_orders(question):
+                    answer = self._orders()
                 elif curated_answer is not None:
                     answer = curated_answer
                 else:
@@ -311,6 +314,14 @@ class Assistant:
             "I can't find the answer to that in the council documents I have, so I won't guess. "
             "Please check the intranet or ask your line manager. For questions about personal data "
             f"or information governance, contact the {c.ig_team} at {c.ig_mailbox}."
+        )
+
+    def _orders(self) -> Answer:
+        return Answer(
+            Route.DECLINE,
+            "I only answer questions from the council's documents, and I can't take instructions that "
+            "change how I work. Ask me a question about council policy, for example: "
+            '"Can I paste case notes into ChatGPT?"',
         )
 
     def _empty(self) -> Answer:
