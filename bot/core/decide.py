@@ -12,7 +12,11 @@ choice already produced:
   question's vocabulary it holds;
 - type_asked, type_found: the question asks for a date, money, a contact, a place or a period,
   and the chosen sentences hold one;
-- unseen: the share of the question's words that appear in no document at all.
+- unseen: the share of the question's words that appear in no document at all;
+- terms: how many distinct words the question has (a long question scores higher on BM25
+  without being better answered);
+- absent: how many of the question's words some document has but the best passage's section
+  does not (the detail asked about is elsewhere, or nowhere near this passage).
 
 Weights live in decision_model.json, fitted by `python -m bot calibrate` on labelled tuning
 questions (never the held-out ones).
@@ -39,6 +43,8 @@ NAMES = (
     "type_asked",
     "type_found",
     "unseen",
+    "terms",
+    "absent",
 )
 MODEL_FILE = "decision_model.json"
 
@@ -84,6 +90,13 @@ class DecisionModel:
             "fitted_on": self.fitted_on,
             "cross_validated": self.cv or {},
         }
+
+    @classmethod
+    def unfitted(cls) -> DecisionModel:
+        """Weights of zero: what fitting starts from, so refitting never needs the old weights
+        (which no longer load once a feature is added)."""
+        n = len(NAMES)
+        return cls(np.zeros(n), np.ones(n), np.zeros(n), 0.0, fitted_on="nothing")
 
     @classmethod
     def from_dict(cls, data: dict) -> DecisionModel:
