@@ -54,3 +54,15 @@ def test_eval_rejects_a_broken_cases_file_with_the_line_number(tmp_path: Path):
     (tmp_path / "cases.jsonl").write_text('{"question": "ok", "route": "decline"}\n{not json\n')
     result = CliRunner().invoke(main, ["eval", str(tmp_path / "cases.jsonl")])
     assert result.exit_code != 0 and "line 2 is not JSON" in result.output
+
+
+def test_every_evaluation_case_quotes_its_document_and_no_question_repeats_across_sets():
+    """A fact or citation that is not in the named document would make a case unwinnable."""
+    import sys
+
+    sys.path.insert(0, str(HERE / "eval_cases"))
+    from validate_cases import check
+
+    files = sorted((HERE / "eval_cases").glob("*.jsonl"))
+    assert {f.name for f in files} >= {"tuning.jsonl", "heldout.jsonl", "heldout_v2.jsonl", "heldout_v3.jsonl"}
+    assert check(files) == []
