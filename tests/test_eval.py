@@ -58,11 +58,11 @@ def test_eval_rejects_a_broken_cases_file_with_the_line_number(tmp_path: Path):
 
 def test_every_evaluation_case_quotes_its_document_and_no_question_repeats_across_sets():
     """A fact or citation that is not in the named document would make a case unwinnable."""
-    import sys
+    import importlib.util
 
-    sys.path.insert(0, str(HERE / "eval_cases"))
-    from validate_cases import check
-
+    spec = importlib.util.spec_from_file_location("validate_cases", HERE / "eval_cases" / "validate_cases.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
     files = sorted((HERE / "eval_cases").glob("*.jsonl"))
     assert {f.name for f in files} >= {"tuning.jsonl", "heldout.jsonl", "heldout_v2.jsonl", "heldout_v3.jsonl"}
-    assert check(files) == []
+    assert module.check(files) == []
