@@ -23,7 +23,6 @@ from bot.core.escalation_classifier import escalation_signal
 from bot.core.glossary import CuratedAnswer, Glossary, glossary_stamp
 from bot.core.hostile import gives_orders
 from bot.core.index_store import IndexSnapshot
-from bot.core.keywords import terms
 from bot.core.privacy import names_prefetched, redact
 from bot.core.records import Answer, Hit, Route
 from bot.core.retrieve import Mode, Thresholds, relevant, search
@@ -224,7 +223,6 @@ class Assistant:
             and snapshot.chunks[dense_first[0][0]].source == snapshot.chunks[keyword_first[0][0]].source
         )
         best = max(hits, key=lambda h: h.dense, default=None)
-        best_section = snapshot.section_of(best.chunk) if best is not None else None
         # the runner-up: the best passage of another document, or else the next passage
         others = [h.dense for h in hits if best is not None and h.chunk.source != best.chunk.source]
         rest = sorted((h.dense for h in hits), reverse=True)[1:2]
@@ -240,8 +238,6 @@ class Assistant:
             "type_asked": float(kind is not None),
             "type_found": float(kind is not None and ex.type_found),
             "unseen": snapshot.keywords.unseen(question),
-            "terms": float(len(set(terms(asked_as or question)))),
-            "absent": float(snapshot.keywords.absent(question, best_section.text if best_section else "")),
         }
         return Features(values), passages, ex
 

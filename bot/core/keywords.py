@@ -80,12 +80,6 @@ class KeywordIndex:
         weight = {t: self._idf.get(t, self._unseen_idf) for t in q}
         return sum(w for t, w in weight.items() if t in have_terms) / sum(weight.values())
 
-    def absent(self, query: str, text: str) -> int:
-        """How many of the question's terms some document has but `text` does not: a detail asked
-        about that the passage is silent on ("mileage rate for an electric car")."""
-        have = set(terms(text))
-        return sum(1 for t in set(terms(query)) if t in self._idf and t not in have)
-
     def unseen(self, query: str) -> float:
         """Rarity-weighted share of the question's terms that no passage contains at all."""
         q = set(terms(query))
