@@ -1,18 +1,23 @@
 """Command-line oversight for the IG team: `python -m bot purge` and `python -m bot report`.
 
 Attached to the CLI group at the bottom of bot/cli.py. The model is loaded only when
-there are declined questions to group.
+there are declined questions to group; the index, to suggest synonyms from them.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import numpy as np
 
 from bot.config import Settings
+
+if TYPE_CHECKING:
+    from bot.core.glossary import Synonyms
+    from bot.core.index_store import IndexSnapshot
 
 
 def indexed_documents(index_dir: Path) -> tuple[list[str], str | None]:
@@ -21,6 +26,27 @@ def indexed_documents(index_dir: Path) -> tuple[list[str], str | None]:
 
     manifest = read_manifest(index_dir) or {}
     return sorted(manifest.get("files", {})), manifest.get("build_id")
+
+
+def served_index(settings: Settings) -> tuple[IndexSnapshot | None, Synonyms | None]:
+    """The served index and the IG team's synonyms, for synonym suggestions (None: no index)."""
+    import yaml
+
+    from bot.core.glossary import Glossary
+    from bot.core.index_store import load_index
+    from bot.errors import IndexMissing
+
+    try:
+        snapshot = load_index(settings.index_dir)
+    except (IndexMissing, OSError, ValueError, RuntimeError) as exc:  # missing, or unreadable
+        click.echo(f"no synonym suggestions: {exc}", err=True)
+        return None, None
+    try:
+        synonyms = Glossary.load([settings.knowledge_dir]).synonyms
+    except (OSError, ValueError, yaml.YAMLError) as exc:  # suggest anyway; its pairs may come again
+        click.echo(f"synonyms.yml not read, so its pairs may be suggested again: {exc}", err=True)
+        synonyms = None
+    return snapshot, synonyms
 
 
 class LazyEncoder:
@@ -66,14 +92,28 @@ def report_cmd(since: str | None, out: Path) -> None:
     start = _parse_since(since)
     settings = Settings()
     files, build = indexed_documents(settings.index_dir)
+    snapshot, synonyms = served_index(settings)
     report = build_report(
-        open_database(settings.database_url), start, indexed=files, encode=LazyEncoder(), index_build=build
+        open_database(settings.database_url),
+        start,
+        indexed=files,
+        encode=LazyEncoder(),
+        index_build=build,
+        snapshot=snapshot,
+        synonyms=synonyms,
     )
     for path in write_report(report, out):
         click.echo(str(path))
     click.echo(
         f"{report.questions} questions ({report.by_route['answer']} answered, {report.by_route['escalate']} "
         f"handed to IG, {report.by_route['decline']} declined in {len(report.declined)} groups)",
+        err=True,
+    )
+    s = report.synonyms
+    click.echo(
+        f"{len(s.pairs)} suggested synonyms from {s.close} declined questions that came close (synonym_suggestions.csv)"
+        if s.indexed
+        else "no suggested synonyms: there is no index to compare declined questions with",
         err=True,
     )
 

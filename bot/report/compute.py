@@ -12,12 +12,18 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
+from bot.core.glossary import Synonyms
 from bot.report import sources
 from bot.report.cluster import Encode, Group, group_similar
+from bot.report.synonyms import SynonymSuggestions, suggest_synonyms
 from bot.store.turns import TurnStore
+
+if TYPE_CHECKING:
+    from bot.core.index_store import IndexSnapshot
 
 ROUTES = ("answer", "escalate", "decline")
 
@@ -88,6 +94,7 @@ class Report:
     escalations: Escalations
     feedback: Feedback
     index_build: str | None = None
+    synonyms: SynonymSuggestions = field(default_factory=SynonymSuggestions)  # candidate lines for synonyms.yml
 
 
 def count_topics(turns: Iterable) -> list[Topic]:
@@ -131,17 +138,22 @@ def build_report(
     indexed: Iterable[str] = (),
     encode: Encode | None = None,
     index_build: str | None = None,
+    snapshot: IndexSnapshot | None = None,
+    synonyms: Synonyms | None = None,
 ) -> Report:
     """All the report's numbers for questions asked since `since` (all time when None).
 
     `indexed` is the documents in the served index (manifest files), for "never cited";
     `encode` is the embedding model's batch encoder, for grouping declined questions.
+    `snapshot` is the served index and `synonyms` the IG team's synonyms.yml, for suggesting
+    synonyms from declined questions that came close (none without an index).
     """
     turns = TurnStore(engine).since(since)
     by_route = {r: 0 for r in ROUTES} | Counter(t.route for t in turns)
     cited = [t for t in turns if t.route in ("answer", "escalate")]
     documents, never = count_documents(cited, indexed)
     latencies = [t.latency_ms for t in turns]
+    declined = [t for t in turns if t.route == "decline"]
     return Report(
         since=since,
         generated_at=datetime.now(UTC),
@@ -149,11 +161,12 @@ def build_report(
         by_route=dict(by_route),
         redacted_questions=sum(1 for t in turns if t.redacted),
         median_latency_ms=statistics.median(latencies) if latencies else None,
-        declined=group_similar([t.question for t in turns if t.route == "decline"], encode),
+        declined=group_similar([t.question for t in declined], encode),
         topics=count_topics(cited),
         documents=documents,
         never_cited=never,
         escalations=summarise_escalations(sources.escalations(engine, since)),
         feedback=summarise_feedback(sources.feedback_reactions(engine, since)),
         index_build=index_build,
+        synonyms=suggest_synonyms([(t.question, t.confidence) for t in declined], snapshot, encode, synonyms),
     )

@@ -44,6 +44,17 @@ def write_report(report: Report, out: Path) -> list[Path]:
             ["status", "count"],
             list(report.escalations.by_status.items()),
         ),
+        _csv(
+            out / "synonym_suggestions.csv",
+            [
+                *("line_for_synonyms_yml", "staff_words", "document_words", "declined_questions"),
+                *("example_question", "source", "section", "similarity"),
+            ],
+            [
+                (p.yaml_line, p.staff, p.document, p.questions, p.example, p.source, p.section, p.similarity)
+                for p in report.synonyms.pairs
+            ],
+        ),
     ]
     page = out / "report.html"
     page.write_text(render_html(report), encoding="utf-8")
@@ -69,6 +80,8 @@ def summary_rows(report: Report) -> list[tuple[str, object]]:
         ("feedback_likes", f.likes if f.recorded else "not recorded"),
         ("feedback_dislikes", f.dislikes if f.recorded else "not recorded"),
         ("feedback_like_to_dislike", f.ratio if f.recorded else "not recorded"),
+        ("declined_near_a_passage", report.synonyms.close if report.synonyms.indexed else "no index"),
+        ("synonym_suggestions", len(report.synonyms.pairs) if report.synonyms.indexed else "no index"),
     ]
     return rows
 
@@ -149,6 +162,28 @@ img{max-width:100%}.empty{color:#666;font-style:italic}.note{font-size:12px;colo
 """
 
 
+def _synonyms_html(report: Report) -> str:
+    """Candidate lines for knowledge/synonyms.yml, from declined questions that came close."""
+    s = report.synonyms
+    if not s.indexed:
+        return (
+            "<p class='empty'>No index was found, so declined questions could not be compared with the "
+            "documents and no synonyms are suggested. Build it with: python -m bot index</p>"
+        )
+    intro = (
+        f"<p>{s.close} of {s.declined} declined questions came close to a passage of the documents. "
+        "Where such a question used words no document uses, they are paired below with the closest "
+        "words of that passage. Check each pair against the document; if staff mean the same thing, "
+        "add the line to knowledge/synonyms.yml and refresh the index.</p>"
+    )
+    if not s.pairs:
+        return intro + "<p class='empty'>No synonyms to suggest in this period.</p>"
+    return intro + _table(
+        ["line to add to synonyms.yml", "declined questions", "for example", "document", "section"],
+        [(p.yaml_line, p.questions, p.example, p.source, p.section) for p in s.pairs],
+    )
+
+
 def render_html(report: Report) -> str:
     """One self-contained page: summary tiles, then one section per question the IG team asks."""
     e, f = report.escalations, report.feedback
@@ -187,6 +222,8 @@ def render_html(report: Report) -> str:
     else:
         body = EMPTY
     parts.append(_section("Questions the bot declined (not in the documents), grouped by similarity", body))
+
+    parts.append(_section("Suggested synonyms", _synonyms_html(report)))
 
     # Topics
     if report.topics:

@@ -37,6 +37,7 @@ def test_csv_files_hold_the_numbers(seeded: Engine, embedder, tmp_path: Path):
         "escalations.csv",
         "report.html",
         "summary.csv",
+        "synonym_suggestions.csv",
         "topics.csv",
     ]
     summary = {r["measure"]: r["value"] for r in _rows(tmp_path / "out" / "summary.csv")}
