@@ -32,7 +32,8 @@ def test_the_sent_card_shows_typed_markup_as_text_not_as_bold_or_a_link():
 def test_the_ig_email_is_plain_text_with_the_typed_text_verbatim_and_no_injected_header():
     now = dt.datetime(2026, 12, 2, 10, 0, tzinfo=dt.UTC)
     e = Escalation(
-        id=1, reference="IG-2026-000001", idempotency_key="k", created_at=now, user_name="A. Member\r\nBcc: x@evil.example",
+        id=1, reference="IG-2026-000001", idempotency_key="k", created_at=now,
+        user_name="A. Member\r\nBcc: x@evil.example",
         user_email="a.member@lancashire.gov.uk", question=HOSTILE, fields={"question": HOSTILE}, passages=[],
         conversation_reference=None, notified_at=None, message_id="<m@bot>", status="pending", attempts=0,
         next_attempt_at=now, last_error=None, delivered_at=None,
