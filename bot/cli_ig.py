@@ -91,10 +91,11 @@ def report_cmd(since: str | None, out: Path) -> None:
 
     start = _parse_since(since)
     settings = Settings()
+    engine = open_database(settings.database_url)  # first: a database error is the one line printed
     files, build = indexed_documents(settings.index_dir)
     snapshot, synonyms = served_index(settings)
     report = build_report(
-        open_database(settings.database_url),
+        engine,
         start,
         indexed=files,
         encode=LazyEncoder(),
