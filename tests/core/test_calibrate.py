@@ -21,9 +21,7 @@ def test_committed_weights_are_inspectable_and_were_cross_validated():
     assert data["features"] == list(NAMES)
     cv = data["cross_validated"]
     assert cv["n"] >= 300  # tuning labels, never the held-out set
-    # floors, not targets: the labels include near-miss questions about the one-bulletin knowledge
-    # base ("who are the conference speakers?") that no feature here separates well
-    assert cv["accuracy"] >= 0.88 and cv["answer_recall"] >= 0.9 and cv["decline_specificity"] >= 0.7
+    assert cv["accuracy"] >= 0.9 and cv["answer_recall"] >= 0.9 and cv["decline_specificity"] >= 0.75
     model = committed()
     # the closeness of the best sentence and keyword evidence push towards answering
     assert model.coef[NAMES.index("sentence_sim")] > 0 and model.coef[NAMES.index("bm25_top")] > 0
