@@ -62,7 +62,8 @@ PERSONAL_TERMS = re.compile(
     r"disciplinary|grievance|capability|complaints? from|referrals?|assessments?|care plans?|support plans?|ehcps?|"
     r"education,? health and care plans?|send support|meeting notes|interviews? with|"
     r"(?:older |disabled |vulnerable |homeless )?people(?: who| needing| reporting| at risk)|sickness|"
-    r"gp (?:data|records)|deceased|members' |borrowing history|waiting lists?|home visits|supervision|"
+    r"gp (?:data|records)|deceased|members' |borrowing history|waiting lists?|home visits?|supervision|"
+    r"occupational health|(?:one|some|a member|members) of my team|"
     r"individuals?|named|who is in|"
     r"(?:housing|benefit|blue badge) applications|claimants?|"
     r"people'?s (?:data|information)|their data|criminal|offenders?|offending|victims?|vulnerable|"
@@ -73,6 +74,8 @@ PERSONAL_TERMS = re.compile(
 )
 
 
+# The placeholders bot.core.privacy.redact puts where it removed personal data.
+_REDACTED = re.compile(r"\[(?:name|[A-Za-z]+ (?:number|address)|date of birth|postcode|phone number)\]", re.I)
 # Personal data only when about people: "photos of residents", not "photos of our new bridge".
 WEAK_PERSONAL_TERMS = re.compile(
     r"\b(?:minutes (?:of|in|from|for)|photos? of|pictures? of|names?|the public|details of)\b", re.I
@@ -170,6 +173,8 @@ def rule_terms(question: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The AI and personal-data terms the question names (lower case, sorted)."""
     ai = tuple(sorted({m.group(0).lower() for m in AI_TERMS.finditer(question)} | _misspelt_products(question)))
     strong = {m.group(0).lower() for m in PERSONAL_TERMS.finditer(question)}
+    # what the redaction took out ("[name]", "[NHS number]") was personal data in the question
+    strong |= {m.group(0).lower() for m in _REDACTED.finditer(question)}
     weak = {
         m.group(0).lower()
         for m in WEAK_PERSONAL_TERMS.finditer(question)

@@ -43,13 +43,20 @@ def test_every_escalation_in_the_eval_cases_is_still_caught(embedder):
 
     cases = [
         c
-        for name in ("tuning.jsonl", "heldout.jsonl")
+        for name in ("tuning.jsonl", "heldout.jsonl", "heldout_v2.jsonl", "heldout_v3.jsonl")
         for c in load_cases(DATA.parent / "eval_cases" / name)
         if c["route"] == "escalate"
     ]
     vectors = embedder.encode([c["question"] for c in cases])
     missed = [c["question"] for c, v in zip(cases, vectors) if not escalation_signal(c["question"], v).escalate]
-    assert len(cases) >= 30 and missed == []
+    assert len(cases) >= 100 and missed == []
+
+
+def test_a_name_the_redaction_took_out_still_counts_as_personal_data():
+    # "…the home visit to Mr Okafor" reaches the router as "…to [name]": a person was named
+    signal = escalation_signal("can Copilot write up my notes from the meeting with [name] yesterday")
+    assert signal.escalate and "[name]" in signal.personal_terms
+    assert not escalation_signal("Can ChatGPT tidy the [draft] agenda?").escalate  # not a placeholder
 
 
 def test_weak_personal_terms_count_only_about_people(embedder):
