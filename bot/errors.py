@@ -31,3 +31,19 @@ class ExportMismatch(GovernanceBotError, RuntimeError):
 
 class ReplyFailed(GovernanceBotError):
     """The channel refused or never took a reply."""
+
+
+class DatabaseError(GovernanceBotError):
+    """The database cannot be used: a bad URL, a missing driver, or no answer. One line, no secrets."""
+
+
+class SchemaTooNew(DatabaseError):
+    """The database was migrated by a newer version of the bot."""
+
+
+class GlossaryError(GovernanceBotError, ValueError):
+    """A synonyms or curated-answers file a person has to fix; says where."""
+
+
+class NotReady(GovernanceBotError, RuntimeError):
+    """The service was asked to answer before its index and model were loaded."""

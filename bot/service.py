@@ -26,6 +26,7 @@ from bot.core.batching import MicroBatcher
 from bot.core.embed import Embedder
 from bot.core.records import Answer
 from bot.core.suggest import Neighbourhood, Suggestion
+from bot.errors import NotReady  # asked before loading (the handler is not reachable then: /healthz is 503)
 from bot.reload import IndexService
 from bot.store.feedback import FeedbackStore
 from bot.store.turn_writer import TurnWriter
@@ -44,10 +45,6 @@ class Worker(Protocol):
     async def run(self) -> None: ...
 
     def stop(self) -> None: ...
-
-
-class NotReady(RuntimeError):
-    """Asked before the model and index are loaded (the handler is not reachable then: /healthz is 503)."""
 
 
 @dataclass(eq=False)

@@ -12,3 +12,22 @@ def test_every_error_the_bot_raises_on_purpose_has_the_one_root():
     # the modules that raise them use these very classes (no twin definitions)
     assert IndexMissing is errors.IndexMissing and LoadError is errors.LoadError and ReplyFailed is errors.ReplyFailed
     assert issubclass(IndexInconsistent, IndexMissing)  # an inconsistent index is unusable, as if missing
+
+
+def test_no_module_defines_a_public_exception_outside_the_root():
+    """Private control-flow exceptions (`_SendAgain`) are fine; a public one belongs in bot/errors.py."""
+    import importlib
+    import pkgutil
+
+    import bot
+
+    outside = []
+    for info in pkgutil.walk_packages(bot.__path__, "bot."):
+        if ".migrations" in info.name or info.name == "bot.__main__":  # running it starts the CLI
+            continue
+        module = importlib.import_module(info.name)
+        for name, value in vars(module).items():
+            if isinstance(value, type) and issubclass(value, Exception) and not name.startswith("_"):
+                if value.__module__.startswith("bot.") and not issubclass(value, errors.GovernanceBotError):
+                    outside.append(f"{info.name}.{name}")
+    assert outside == []

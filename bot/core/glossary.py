@@ -38,6 +38,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from bot.errors import GlossaryError
+
 log = logging.getLogger(__name__)
 
 SYNONYMS_FILE = "synonyms.yml"
@@ -45,10 +47,6 @@ CURATED_FILE = "curated.yml"
 # A curated answer needs a question this close to one of its variants (cosine, all-MiniLM-L6-v2):
 # set on tests/eval_cases/tuning.jsonl paraphrases, well above unrelated questions (< 0.7).
 CURATED_MIN = 0.86
-
-
-class GlossaryError(ValueError):
-    """A synonyms or curated-answers file a person has to fix; says where."""
 
 
 def _phrase(text: str) -> re.Pattern[str]:

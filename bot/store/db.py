@@ -12,13 +12,11 @@ from sqlalchemy import Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
+from bot.errors import DatabaseError
+
 metadata = MetaData()
 
 CONNECT_TIMEOUT_S = 10
-
-
-class DatabaseError(Exception):
-    """The database cannot be used: a bad URL, a missing driver, or no answer. One line, no secrets."""
 
 
 def _url(url: str) -> URL:

@@ -27,7 +27,7 @@ from alembic.util.exc import CommandError
 from filelock import FileLock
 from sqlalchemy import Connection, Engine, text
 
-from bot.store.db import DatabaseError
+from bot.errors import SchemaTooNew
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +37,6 @@ LOCK_TIMEOUT_S = 300
 
 _ready: weakref.WeakSet[Engine] = weakref.WeakSet()
 _ready_lock = threading.Lock()
-
-
-class SchemaTooNew(DatabaseError):
-    """The database was migrated by a newer version of the bot."""
 
 
 def config() -> Config:
