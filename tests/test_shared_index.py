@@ -1,4 +1,5 @@
-"""One index folder shared by replicas: each picks up a new build through `current`; builds never race."""
+"""Replicas as separate processes: one index folder (each picks up a new build through `current`;
+builds never race) and one database (a follow-up continues on the other replica)."""
 
 from __future__ import annotations
 
@@ -80,6 +81,20 @@ async def test_two_replica_processes_pick_up_a_new_build_of_the_shared_folder(kn
                 return next(a["text"] for a in connector.messages(conv) if a.get("entities"))
 
             assert ["2.30pm" in await ask(base) for base in bases] == [False, False]
+
+            # Two processes, one database: a follow-up that lands on the other replica keeps its
+            # question (tests/test_replicas.py shows the same with two services in one process).
+            conv = f"a:{uuid.uuid4().hex}"
+            first = activity(connector.url, "Who do I contact about AI and personal data?", conv)
+            async with http.post(f"{bases[0]}/api/messages", json=first) as r:
+                assert r.status == 201
+            await asyncio.sleep(1.0)  # the shared state is flushed every quarter second
+            follow_up = activity(connector.url, "and what form do I fill in?", conv)
+            async with http.post(f"{bases[1]}/api/messages", json=follow_up) as r:
+                assert r.status == 201
+            answers = [a["text"] for a in connector.answers(conv)]
+            assert "informationgovernance@lancashire.gov.uk" in answers[0]
+            assert "e-form" in answers[-1], answers  # the second process answered in the first one's context
             (knowledge_copy / "facilities.md").write_text(_doc(0))
             built = await asyncio.to_thread(
                 subprocess.run, [sys.executable, "-m", "bot", "index"], cwd=ROOT, env=env, capture_output=True
