@@ -79,6 +79,9 @@ class SharedContext(FlushLoop, Generic[V]):
         self._prune_every = prune_every_s
         self._last_prune = 0.0
         self._pending: dict[str, tuple[datetime, str]] = {}
+        # The batch a flush is writing: still this replica's to read until it is committed, or a
+        # `get` between the swap and the commit would find it in neither place.
+        self._writing: dict[str, tuple[datetime, str]] = {}
         self._lock = threading.Lock()
         self.reads = 0  # database reads (the tests check the fast path makes none)
 
@@ -94,7 +97,7 @@ class SharedContext(FlushLoop, Generic[V]):
         stored = self._key(key)
         cutoff = utc_now() - self.max_age
         with self._lock:
-            queued = self._pending.get(stored)
+            queued = self._pending.get(stored) or self._writing.get(stored)
         if queued is not None:
             return self._decode(json.loads(queued[1])) if queued[0] >= cutoff else None
         self.reads += 1
@@ -108,6 +111,7 @@ class SharedContext(FlushLoop, Generic[V]):
         """Write what is queued (one transaction); now and then delete what is too old or too many."""
         with self._lock:
             batch, self._pending = self._pending, {}
+            self._writing = batch
         written = 0
         try:
             if batch:
@@ -124,6 +128,9 @@ class SharedContext(FlushLoop, Generic[V]):
                 while len(self._pending) > self.max_items:  # a stuck database must not grow memory
                     self._pending.pop(next(iter(self._pending)))
             return 0
+        finally:
+            with self._lock:
+                self._writing = {}
         return written
 
     def _upsert(self, batch: dict[str, tuple[datetime, str]]) -> None:

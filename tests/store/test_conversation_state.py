@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -25,6 +26,32 @@ def test_what_one_replica_puts_another_gets_once_written(database_url: str):
     with a.engine.connect() as conn:  # conversation and user ids are not stored, only a hash
         keys = [k for (k,) in conn.execute(select(conversation_state.c.key))]
     assert len(keys) == 1 and "conv-1" not in keys[0] and len(keys[0]) == 64
+
+
+def test_a_value_being_written_is_still_read_by_the_replica_that_put_it(database_url: str):
+    """The flush takes the queue, then commits: a read in between (a button click answered while
+    the welcome's buttons are being written) must still see it. CI once caught this as a flaky
+    test: the clicked title was not mapped back to its question."""
+    ctx = SharedContext(make_engine(database_url), FOLLOW_UP, 100, 1800)
+    ctx.put("conv", {"Last conference session": "When is the last employee conference session?"})
+    writing, release = threading.Event(), threading.Event()
+    upsert = ctx._upsert
+
+    def slow_upsert(batch):
+        writing.set()
+        release.wait(10)
+        upsert(batch)
+
+    ctx._upsert = slow_upsert
+    flusher = threading.Thread(target=ctx.flush)
+    flusher.start()
+    try:
+        assert writing.wait(10)
+        assert ctx.get("conv") == {"Last conference session": "When is the last employee conference session?"}
+    finally:
+        release.set()
+        flusher.join(10)
+    assert ctx.get("conv") is not None and ctx.reads == 1  # after the commit, from the database
 
 
 def test_entries_expire_and_the_oldest_beyond_the_limit_are_deleted(database_url: str):
