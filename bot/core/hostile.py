@@ -16,8 +16,11 @@ from __future__ import annotations
 import re
 
 _PATTERNS = [
-    # "ignore / disregard / forget (all) (your / previous / the above) instructions / rules"
-    r"\b(ignore|disregard|forget|override|bypass)\b(\s+\w+){0,3}?\s+(instructions?|rules|guidelines|guardrails|prompts?|restrictions)\b",
+    # "ignore / disregard / forget (all) your / previous / the above instructions", about the bot's
+    # own: "Can I ignore the clear desk rules?" is a question about a policy, and gets an answer
+    r"\b(ignore|disregard|forget|override|bypass)\s+(all\s+|any\s+)?(of\s+)?(your|previous|prior|earlier|above|"
+    r"the\s+above|the\s+previous|these|my\s+previous)\s+(\w+\s+)?(instructions?|rules|guidelines|guardrails|prompts?)\b",
+    r"\b(instructions?|rules|guidelines|prompts?)\s+(above|you\s+were\s+given)\b",
     r"\bsystem\s+prompt\b",
     r"\b(hidden|secret|initial|original)\s+(instructions?|rules|prompt)\b",
     r"\b(print|show|reveal|repeat|output|tell\s+me)\s+(me\s+)?(all\s+|everything\s+in\s+)?(your|the)\s+(instructions?|prompt|rules|configuration)\b",

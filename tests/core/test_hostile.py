@@ -29,6 +29,9 @@ def test_orders_to_the_bot_are_recognised(message: str):
         "Where do I find the instructions for the expenses form?",
         "Who do I contact about AI and personal data?",
         "Are you now open on Saturdays?",
+        "Is it OK to ignore the clear desk rules if I'm only away five minutes?",
+        "Can I bypass the USB restrictions for a training laptop?",
+        "Can my manager override the flexi rules?",
     ],
 )
 def test_ordinary_questions_are_not(message: str):
