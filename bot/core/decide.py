@@ -15,9 +15,10 @@ choice already produced:
 - unseen: the share of the question's words that appear in no document at all.
 
 Two more were tried and left out: the question's length and how many of its words the best
-section lacks. They raised cross-validated accuracy by a point on the evaluation corpus, but
-with weights that reward long questions (an artefact of the labels: out-of-scope questions are
-short), and they tipped short questions about the one-document knowledge base into declines.
+section lacks. They raised cross-validated accuracy by about a point, but with weights that
+reward long questions (an artefact of the labels: out-of-scope questions are short). A refit on
+more labels was also measured and not adopted (docs/answer-quality.md): raw BM25 grows with the
+corpus, and it declined answerable questions about small knowledge bases.
 
 Weights live in decision_model.json, fitted by `python -m bot calibrate` on labelled tuning
 questions (never the held-out ones).
