@@ -30,6 +30,8 @@ from importlib import resources
 
 import numpy as np
 
+from bot.core.privacy import KINDS
+
 AI_TERMS = re.compile(
     r"\b(?:a\.?i\.?|gen ?ai|artificial intelligence|generative|chat ?gpt|gpt-?\d*|openai|co-?pilot|gemini|"
     r"claude|bard|llms?|large language models?|language models?|machine learning|ml models?|chat ?bots?|bots?|"
@@ -75,7 +77,7 @@ PERSONAL_TERMS = re.compile(
 
 
 # The placeholders bot.core.privacy.redact puts where it removed personal data.
-_REDACTED = re.compile(r"\[(?:name|[A-Za-z]+ (?:number|address)|date of birth|postcode|phone number)\]", re.I)
+_REDACTED = re.compile(r"\[(?:" + "|".join(map(re.escape, KINDS)) + r")\]", re.I)
 # Personal data only when about people: "photos of residents", not "photos of our new bridge".
 WEAK_PERSONAL_TERMS = re.compile(
     r"\b(?:minutes (?:of|in|from|for)|photos? of|pictures? of|names?|the public|details of)\b", re.I
