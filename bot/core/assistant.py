@@ -25,7 +25,7 @@ from bot.core.hostile import gives_orders
 from bot.core.index_store import IndexSnapshot
 from bot.core.privacy import names_prefetched, redact
 from bot.core.records import Answer, Hit, Route
-from bot.core.retrieve import Mode, Thresholds, relevant, search
+from bot.core.retrieve import Mode, Thresholds, relevant, replacements, search
 from bot.core.text import clean, sentences
 
 log = logging.getLogger(__name__)
@@ -257,7 +257,7 @@ class Assistant:
         p = self.decision.probability(features)
         if not passages or not ex.text or p < self.decision.threshold:
             return Answer(Route.DECLINE, self._decline_text(), confidence=round(p, 4))
-        return Answer(Route.ANSWER, ex.text, ex.citations, confidence=round(p, 4))
+        return Answer(Route.ANSWER, _replaced_note(ex, snapshot) + ex.text, ex.citations, confidence=round(p, 4))
 
     def _escalate(self, question: str, vector: np.ndarray, hits: list[Hit], snapshot: IndexSnapshot) -> Answer:
         """Never judge the case: show what the policy says, and hand it to the IG team."""
@@ -354,3 +354,14 @@ class Assistant:
             while len(self._sentences) > self._cache_size:
                 self._sentences.popitem(last=False)
         return np.stack([found[t] for t in texts])
+
+
+def _replaced_note(ex: Extract, snapshot: IndexSnapshot) -> str:
+    """When the question named a replaced document and it is quoted, say so first, and what
+    replaced it: the old rule is right for what happened before the change, and only then."""
+    newer = replacements(snapshot)
+    for c in ex.citations:
+        if c.source in newer:
+            title = next((ch.doc_title for ch in snapshot.chunks if ch.source == newer[c.source]), newer[c.source])
+            return f"{c.document or c.title} has been replaced by {title}. The earlier version said: "
+    return ""

@@ -3,7 +3,8 @@
 Hybrid retrieval: dense (FAISS) and keyword (BM25) rankings fused by reciprocal rank fusion.
 Each hit carries a relevance score (cosine + weight x keyword coverage) used to pick the
 passages worth quoting; whether to answer at all is the decision model's call (decide.py).
-A document another one says it replaces is never returned (supersede.py).
+A document another one says it replaces is returned only for a question that names it
+(supersede.py).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 
 from bot.core.index_store import IndexSnapshot
 from bot.core.records import Hit
-from bot.core.supersede import family, superseded
+from bot.core.supersede import family, named_past, replaced_by
 
 RRF_K = 60
 POOL = 20
@@ -63,13 +64,17 @@ def search(
     mode: Mode = Mode.HYBRID,
 ) -> list[list[Hit]]:
     """Top-k passages per question in fused order, each with its relevance score."""
-    gone = _superseded_rows(snapshot)
-    dense_all = snapshot.search(vectors, POOL + len(gone)) if mode != Mode.KEYWORD else [[] for _ in questions]
+    all_gone = _superseded_rows(snapshot)
+    dense_all = snapshot.search(vectors, POOL + len(all_gone)) if mode != Mode.KEYWORD else [[] for _ in questions]
     results: list[list[Hit]] = []
     for question, vector, dense in zip(questions, vectors, dense_all):
-        keyword = snapshot.keywords.search(question, POOL + len(gone)) if mode != Mode.DENSE else []
-        dense = [(r, s) for r, s in dense if r not in gone][:POOL]
-        keyword = [(r, s) for r, s in keyword if r not in gone][:POOL]
+        back = asked_about_replaced(snapshot, question)
+        if back:  # the question names a replaced document: answer from it, or from nothing
+            dense, keyword = _within(snapshot, back, question, vector, mode)
+        else:
+            keyword = snapshot.keywords.search(question, POOL + len(all_gone)) if mode != Mode.DENSE else []
+            dense = [(r, s) for r, s in dense if r not in all_gone][:POOL]
+            keyword = [(r, s) for r, s in keyword if r not in all_gone][:POOL]
         rows = _rrf([[r for r, _ in dense], [r for r, _ in keyword]])[:k]
         cos = dict(dense)
         hits = []
@@ -81,11 +86,36 @@ def search(
     return results
 
 
+def _within(
+    snapshot: IndexSnapshot, sources: frozenset[str], question: str, vector: np.ndarray, mode: Mode
+) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
+    """Dense and keyword rankings over the passages of `sources` only."""
+    rows = {r for r, c in enumerate(snapshot.chunks) if c.source in sources}
+    dense = sorted(((r, snapshot.similarity(vector, r)) for r in rows), key=lambda x: -x[1])
+    keyword = [(r, s) for r, s in snapshot.keywords.search(question, len(snapshot.chunks)) if r in rows]
+    return (dense[:POOL] if mode != Mode.KEYWORD else []), (keyword[:POOL] if mode != Mode.DENSE else [])
+
+
+def replacements(snapshot: IndexSnapshot) -> dict[str, str]:
+    """Replaced document -> a document replacing it, worked out once per snapshot (a reload
+    brings a new one)."""
+    cached = snapshot.__dict__.get("_replacements")
+    if cached is None:
+        cached = replaced_by(snapshot.chunks)
+        object.__setattr__(snapshot, "_replacements", cached)
+    return cached
+
+
+def asked_about_replaced(snapshot: IndexSnapshot, question: str) -> frozenset[str]:
+    """The replaced documents this question names, and so may be quoted for it."""
+    return named_past(question, snapshot.chunks, frozenset(replacements(snapshot)))
+
+
 def _superseded_rows(snapshot: IndexSnapshot) -> frozenset[int]:
-    """Rows of replaced documents, worked out once per snapshot (a reload brings a new one)."""
+    """Rows of replaced documents, worked out once per snapshot."""
     cached = snapshot.__dict__.get("_superseded_rows")
     if cached is None:
-        gone = superseded(snapshot.chunks)
+        gone = replacements(snapshot)
         cached = frozenset(r for r, c in enumerate(snapshot.chunks) if c.source in gone)
         object.__setattr__(snapshot, "_superseded_rows", cached)
     return cached

@@ -12,6 +12,11 @@ Two ways to say it, both explicit:
 Issues of one series (staff bulletins: same family title, different dates) are not replaced
 wholesale; retrieval drops an older issue's passage only when a newer issue says the same
 kind of thing (see retrieve.py).
+
+A replaced document is quoted only when the question names it: "under the 2023 expenses
+policy", "in version 1 of the hybrid policy", "the old travel policy". Staff still need the old
+rules (a claim for a journey made before the change is paid at the old rate); the answer then
+says which document replaced it (assistant.py).
 """
 
 from __future__ import annotations
@@ -76,18 +81,60 @@ def _named_by(statement: str, newer: Doc, older: Doc) -> bool:
     return overlap >= 0.5 or spelled
 
 
-def superseded(chunks: tuple[Chunk, ...] | list[Chunk]) -> frozenset[str]:
-    """Sources of every document that another document in the index says it replaces."""
+def replaced_by(chunks: tuple[Chunk, ...] | list[Chunk]) -> dict[str, str]:
+    """Each replaced document's source, mapped to the source of a document that replaces it."""
     docs = _docs(chunks)
-    gone: set[str] = set()
+    gone: dict[str, str] = {}
     for newer in docs:
         if newer.supersedes:
             target = newer.supersedes.strip().lower()
-            gone.update(d.source for d in docs if d is not newer and target in (d.source.lower(), d.title.lower()))
+            for d in docs:
+                if d is not newer and target in (d.source.lower(), d.title.lower()):
+                    gone.setdefault(d.source, newer.source)
         for statement in (s for s in sentences(newer.text) if _STATEMENT.search(s)):
             for older in docs:
                 if older is newer or (older.date and newer.date and older.date >= newer.date):
                     continue
                 if _named_by(statement, newer, older):
-                    gone.add(older.source)
-    return frozenset(gone)
+                    gone.setdefault(older.source, newer.source)
+    return gone
+
+
+def superseded(chunks: tuple[Chunk, ...] | list[Chunk]) -> frozenset[str]:
+    """Sources of every document that another document in the index says it replaces."""
+    return frozenset(replaced_by(chunks))
+
+
+# "the old expenses policy", "the previous version": an earlier-version word before a word
+# naming a document. "my old car" or "the original receipt" name no document.
+_EARLIER = re.compile(
+    r"\b(?:old|older|previous|former|original|earlier|first|superseded|last year'?s)\b"
+    r"(?:\s+[\w-]+){0,3}?\s+(version|policy|standard|rules|thresholds|procedure|guidance|[\w-]+ policy)\b",
+    re.I,
+)
+_DOCUMENT_WORDS = frozenset({"version", "policy", "standard", "rules", "thresholds", "procedure", "guidance"})
+
+
+def named_past(question: str, chunks: tuple[Chunk, ...] | list[Chunk], gone: frozenset[str]) -> frozenset[str]:
+    """The replaced documents (of `gone`) that the question asks about by name: a year or version
+    of theirs in a question that also names them (a word of their title, or else a word such as
+    "policy"), or "old", "previous" and the like before a word of their title. Nothing else
+    brings a replaced document back."""
+    if not gone:
+        return frozenset()
+    asked = set(words(question))
+    years = set(_YEAR.findall(question))
+    versions = set(_VERSION.findall(question))
+    earlier = _EARLIER.search(question)
+    if not (years or versions or earlier):
+        return frozenset()
+    replaced = [d for d in _docs(chunks) if d.source in gone]
+    titled = [d for d in replaced if (family(d.title) - _DOCUMENT_WORDS) & asked]  # "policy" alone names none
+    # a title word narrows it down ("2023 expenses policy"); without one, a year or version next
+    # to a document word ("the 2022 policy") still counts, "old" alone does not
+    candidates = titled or (replaced if asked & _DOCUMENT_WORDS else [])
+    named = set()
+    for doc in candidates:
+        if (years & _years(doc)) or (versions & _versions(doc)) or (earlier and doc in titled):
+            named.add(doc.source)
+    return frozenset(named)

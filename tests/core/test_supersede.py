@@ -1,4 +1,5 @@
-"""Explicit supersession: a replaced document is never quoted, whatever its score."""
+"""Explicit supersession: a replaced document is never quoted, whatever its score, unless the
+question names it; then it is quoted with what replaced it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from bot.core.assistant import Assistant
 from bot.core.chunk import chunk_document
 from bot.core.index_store import build_index, load_index
 from bot.core.load import iter_knowledge_files, load_document
-from bot.core.supersede import superseded
+from bot.core.supersede import named_past, superseded
 
 EVAL = Path(__file__).resolve().parent.parent / "eval_corpus"
 
@@ -81,3 +82,55 @@ def test_the_replaced_version_is_never_quoted_even_when_it_matches_the_wording_b
         answer = assistant.answer(question)
         assert old not in answer.text and all(old not in c.quote for c in answer.citations), question
         assert all(c.source != "information-security-policy-2022.md" for c in answer.citations), question
+
+
+GONE = frozenset(
+    {
+        "expenses-policy-2023.md",
+        "hybrid-working-policy-2023.md",
+        "information-security-policy-2022.md",
+        "procurement-thresholds-2024.md",
+    }
+)
+
+
+def test_a_question_brings_back_only_the_replaced_document_it_names():
+    chunks = _chunks(EVAL)
+    named = {
+        "What was the car mileage rate under the old 2023 expenses policy?": {"expenses-policy-2023.md"},
+        "under hybrid working version 1 were you allowed to work abroad": {"hybrid-working-policy-2023.md"},
+        "what was the desk app in the first version of the hybrid policy": {"hybrid-working-policy-2023.md"},
+        "in the 2022 infosec policy how many passwords could you not reuse": {"information-security-policy-2022.md"},
+        "under the 2024 contract procedure rules what needed a formal tender": {"procurement-thresholds-2024.md"},
+        "what did the old travel policy say about hotels": {"expenses-policy-2023.md"},
+    }
+    for question, want in named.items():
+        assert named_past(question, chunks, GONE) == want, question
+    for question in (
+        "What is the car mileage rate?",
+        "I used to get 45p a mile, is that still right?",  # about today's rate
+        "Can I claim for my old car's MOT?",  # an old car, not an old policy
+        "Is there a first aid policy?",  # "first" before "policy", but no title named
+        "How many days of leave do I get in 2025?",  # a year no replaced document has
+        "what's the policy on the original receipt",
+    ):
+        assert named_past(question, chunks, GONE) == frozenset(), question
+
+
+def test_asked_about_by_name_the_replaced_version_is_quoted_and_said_to_be_replaced(tmp_path: Path, embedder):
+    knowledge = tmp_path / "k"
+    knowledge.mkdir()
+    for name in ("expenses-policy-2023.md", "expenses-policy-2025.md"):
+        (knowledge / name).write_text((EVAL / name).read_text())
+    build_index(knowledge, tmp_path / "i", embedder)
+    assistant = Assistant(load_index(tmp_path / "i"), embedder)
+
+    old = assistant.answer("What was the car mileage rate under the old 2023 expenses policy?")
+    assert "45p" in old.text and "52p" not in old.text
+    assert {c.source for c in old.citations} == {"expenses-policy-2023.md"}
+    assert old.text.startswith(
+        "Travel and Expenses Policy 2023 (version 4) has been replaced by Travel and Expenses Policy 2025 (version 5)."
+    )
+    # the same question without naming the old policy gets today's rate, and no note
+    today = assistant.answer("What is the car mileage rate?")
+    assert "52p" in today.text and "45p" not in today.text and "replaced" not in today.text
