@@ -66,6 +66,7 @@ PERSONAL_TERMS = re.compile(
     r"(?:older |disabled |vulnerable |homeless )?people(?: who| needing| reporting| at risk)|sickness|"
     r"gp (?:data|records)|deceased|members' |borrowing history|waiting lists?|home visits?|supervision|"
     r"occupational health|(?:one|some|a member|members) of my team|"
+    r"cvs?|curricul(?:um|a) vitae|candidates?'?|shortlist\w*|job applications?|"
     r"individuals?|named|who is in|"
     r"(?:housing|benefit|blue badge) applications|claimants?|"
     r"people'?s (?:data|information)|their data|criminal|offenders?|offending|victims?|vulnerable|"

@@ -43,13 +43,24 @@ def test_every_escalation_in_the_eval_cases_is_still_caught(embedder):
 
     cases = [
         c
-        for name in ("tuning.jsonl", "heldout.jsonl", "heldout_v2.jsonl", "heldout_v3.jsonl")
+        for name in ("tuning.jsonl", "heldout.jsonl", "heldout_v2.jsonl", "heldout_v3.jsonl", "heldout_v4.jsonl")
         for c in load_cases(DATA.parent / "eval_cases" / name)
         if c["route"] == "escalate"
     ]
     vectors = embedder.encode([c["question"] for c in cases])
     missed = [c["question"] for c, v in zip(cases, vectors) if not escalation_signal(c["question"], v).escalate]
     assert len(cases) >= 100 and missed == []
+
+
+def test_applicants_cvs_are_personal_data_and_a_job_advert_is_not(embedder):
+    # heldout_v4 x055, missed when that set was reported: CVs are the applicants' personal data
+    cases = {
+        "recruitment - can I get AI to shortlist the CVs for the admin post": True,
+        "Can ChatGPT rank the candidates we interviewed yesterday?": True,
+        "Can Copilot help me write a job advert for a social worker post?": False,
+    }
+    vectors = embedder.encode(list(cases))
+    assert {q: escalation_signal(q, v).escalate for q, v in zip(cases, vectors)} == cases
 
 
 def test_a_name_the_redaction_took_out_still_counts_as_personal_data():
