@@ -216,7 +216,6 @@ class Server:
         }
         self.proc: subprocess.Popen | None = None
         self.cold_start = 0.0
-        self.root = ROOT  # the source tree app.py runs from (bench.shared_state compares two)
 
     async def start(self, http: ClientSession) -> Server:
         t0 = time.perf_counter()

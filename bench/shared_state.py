@@ -24,21 +24,13 @@ from bench.loadgen import ROOT, Load, ReplyCollector, Server, unique_questions
 FOLLOW_UPS = ["and where is it?", "and who do I ask about that?", "what about the deadline for it?"]
 
 
-class TreeServer(Server):
-    """app.py from another source tree (the same venv and index)."""
-
-    def __init__(self, root: Path, index_dir: Path, **env: str) -> None:
-        super().__init__(index_dir, **env)
-        self.root = root
-
-
 def questions(n: int, offset: int) -> list[str]:
     fresh = unique_questions(n, offset)
     return [q if i % 2 == 0 else FOLLOW_UPS[i % len(FOLLOW_UPS)] for i, q in enumerate(fresh)]
 
 
 async def measure(root: Path, index_dir: Path, http: ClientSession, users: int, n: int, offset: int) -> dict:
-    server = await TreeServer(root, index_dir).start(http)
+    server = await Server(index_dir, root).start(http)
     collector = await ReplyCollector().start()
     try:
         load = Load(server.url, collector, http)
