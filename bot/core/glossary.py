@@ -33,6 +33,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +50,7 @@ CURATED_FILE = "curated.yml"
 CURATED_MIN = 0.86
 
 
+@lru_cache(maxsize=4096)  # every question is checked against every line: compile each once
 def _phrase(text: str) -> re.Pattern[str]:
     return re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, text.split())) + r"(?!\w)", re.I)
 
