@@ -65,14 +65,21 @@ def test_without_a_statement_both_documents_stay(tmp_path: Path):
     assert superseded(_chunks(_write(tmp_path / "k", {"old.md": OLD, "new.md": plain}))) == frozenset()
 
 
-def test_the_replaced_version_is_never_quoted_even_when_it_matches_the_wording_best(tmp_path: Path, embedder):
+def _assistant_over(tmp_path: Path, embedder, names: tuple[str, ...]) -> Assistant:
+    """An assistant over these documents of the evaluation corpus only."""
     knowledge = tmp_path / "k"
     knowledge.mkdir()
-    # a policy replaced by a standard: different titles, so only the statement links them
-    for name in ("information-security-policy-2022.md", "information-security-standard-2025.md"):
+    for name in names:
         (knowledge / name).write_text((EVAL / name).read_text())
     build_index(knowledge, tmp_path / "i", embedder)
-    assistant = Assistant(load_index(tmp_path / "i"), embedder)
+    return Assistant(load_index(tmp_path / "i"), embedder)
+
+
+def test_the_replaced_version_is_never_quoted_even_when_it_matches_the_wording_best(tmp_path: Path, embedder):
+    # a policy replaced by a standard: different titles, so only the statement links them
+    assistant = _assistant_over(
+        tmp_path, embedder, ("information-security-policy-2022.md", "information-security-standard-2025.md")
+    )
     # the 2022 wording, nearly word for word: it would outscore the 2025 passage
     for question, old in (
         ("Do passwords have to be changed every 90 days?", "90 days"),
@@ -118,12 +125,7 @@ def test_a_question_brings_back_only_the_replaced_document_it_names():
 
 
 def test_asked_about_by_name_the_replaced_version_is_quoted_and_said_to_be_replaced(tmp_path: Path, embedder):
-    knowledge = tmp_path / "k"
-    knowledge.mkdir()
-    for name in ("expenses-policy-2023.md", "expenses-policy-2025.md"):
-        (knowledge / name).write_text((EVAL / name).read_text())
-    build_index(knowledge, tmp_path / "i", embedder)
-    assistant = Assistant(load_index(tmp_path / "i"), embedder)
+    assistant = _assistant_over(tmp_path, embedder, ("expenses-policy-2023.md", "expenses-policy-2025.md"))
 
     old = assistant.answer("What was the car mileage rate under the old 2023 expenses policy?")
     assert "45p" in old.text and "52p" not in old.text
