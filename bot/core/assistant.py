@@ -358,10 +358,11 @@ class Assistant:
 
 def _replaced_note(ex: Extract, snapshot: IndexSnapshot) -> str:
     """When the question named a replaced document and it is quoted, say so first, and what
-    replaced it: the old rule is right for what happened before the change, and only then."""
+    replaced it: the old rule is right for what happened before the change, and only then.
+    A paragraph of its own: the bot's words, never inside the quotation (attribution.py)."""
     newer = replacements(snapshot)
     for c in ex.citations:
         if c.source in newer:
             title = next((ch.doc_title for ch in snapshot.chunks if ch.source == newer[c.source]), newer[c.source])
-            return f"{c.document or c.title} has been replaced by {title}. The earlier version said: "
+            return f"{c.document or c.title} has been replaced by {title}. This is what the earlier version said:\n\n"
     return ""

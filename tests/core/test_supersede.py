@@ -3,9 +3,11 @@ question names it; then it is quoted with what replaced it."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from bot.core.assistant import Assistant
+from bot.core.attribution import attribute
 from bot.core.chunk import chunk_document
 from bot.core.index_store import build_index, load_index
 from bot.core.load import iter_knowledge_files, load_document
@@ -133,6 +135,11 @@ def test_asked_about_by_name_the_replaced_version_is_quoted_and_said_to_be_repla
     assert old.text.startswith(
         "Travel and Expenses Policy 2023 (version 4) has been replaced by Travel and Expenses Policy 2025 (version 5)."
     )
+    # as Teams shows it: the note is the bot's own words, the quotation is the old policy's alone
+    shown = attribute(old, date(2026, 12, 2)).text
+    note, quotation = shown.split("\n\n")[:2]
+    assert "replaced" in note and "“" not in note
+    assert quotation.startswith("From the Travel and Expenses Policy 2023") and "replaced" not in quotation
     # the same question without naming the old policy gets today's rate, and no note
     today = assistant.answer("What is the car mileage rate?")
     assert "52p" in today.text and "45p" not in today.text and "replaced" not in today.text
