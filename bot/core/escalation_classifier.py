@@ -67,6 +67,7 @@ PERSONAL_TERMS = re.compile(
     r"gp (?:data|records)|deceased|members' |borrowing history|waiting lists?|home visits?|supervision|"
     r"occupational health|(?:one|some|a member|members) of my team|"
     r"cvs?|curricul(?:um|a) vitae|candidates?'?|shortlist\w*|job applications?|"
+    r"kids'?|(?:birth|death|marriage) certificates?|requesters?'?s?|"
     r"individuals?|named|who is in|"
     r"(?:housing|benefit|blue badge) applications|claimants?|"
     r"people'?s (?:data|information)|their data|criminal|offenders?|offending|victims?|vulnerable|"
@@ -88,7 +89,7 @@ _PEOPLE_BEFORE = re.compile(
     r"(?:\b(?:people|staff|residents?|their|his|her|real|users?|clients?|children)|\w's|s')\W+$", re.I
 )
 _PEOPLE_SOON = re.compile(
-    r"^\W*(?:\w+\W+){0,4}?(?:residents?|child(?:ren)?|famil(?:y|ies)|service users?|persons?|people|staff|"
+    r"^\W*(?:\w+\W+){0,4}?(?:residents?|child(?:ren)?|kids|famil(?:y|ies)|service users?|persons?|people|staff|"
     r"employees?|colleagues?|clients?|tenants?|pupils?|patients?|carers?|victims?|offenders?|named|individuals?|"
     r"members?|applicants?|candidates?|customers?|claimants?|users?|team|attendees|participants|visitors|"
     r"conference|hearing|case|review|strategy|safeguarding|disciplinary|grievance|interview|him|her|them)\b",

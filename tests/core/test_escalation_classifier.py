@@ -43,7 +43,14 @@ def test_every_escalation_in_the_eval_cases_is_still_caught(embedder):
 
     cases = [
         c
-        for name in ("tuning.jsonl", "heldout.jsonl", "heldout_v2.jsonl", "heldout_v3.jsonl", "heldout_v4.jsonl")
+        for name in (
+            "tuning.jsonl",
+            "heldout.jsonl",
+            "heldout_v2.jsonl",
+            "heldout_v3.jsonl",
+            "heldout_v4.jsonl",
+            "heldout_v5.jsonl",
+        )
         for c in load_cases(DATA.parent / "eval_cases" / name)
         if c["route"] == "escalate"
     ]
