@@ -51,6 +51,13 @@ def _standardise(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, scale
 
 
+def _fit_predict(x: np.ndarray, y: np.ndarray, unseen: np.ndarray) -> np.ndarray:
+    """P(answerable) for `unseen`, from a model fitted on standardised (x, y) alone."""
+    mean, scale = _standardise(x)
+    m = _model().fit((x - mean) / scale, y)
+    return m.predict_proba((unseen - mean) / scale)[:, 1]
+
+
 def cross_validate(x: np.ndarray, y: np.ndarray, threshold: float = 0.5) -> dict[str, float]:
     """Out-of-fold accuracy, answer recall (answerable questions answered) and decline
     specificity (unanswerable questions declined)."""
@@ -58,9 +65,7 @@ def cross_validate(x: np.ndarray, y: np.ndarray, threshold: float = 0.5) -> dict
 
     oof = np.zeros(len(y))
     for train, test in StratifiedKFold(FOLDS, shuffle=True, random_state=0).split(x, y):
-        mean, scale = _standardise(x[train])
-        m = _model().fit((x[train] - mean) / scale, y[train])
-        oof[test] = m.predict_proba((x[test] - mean) / scale)[:, 1]
+        oof[test] = _fit_predict(x[train], y[train], x[test])
     said = oof >= threshold
     pos, neg = y == 1, y == 0
     return {
@@ -95,9 +100,7 @@ def leave_one_set_out(sets: dict[str, tuple[list[Features], list[bool]]]) -> dic
         y = np.asarray([lab for _, lab in rest], dtype=int)
         if len(set(y)) < 2:
             continue
-        mean, scale = _standardise(x)
-        m = _model().fit((x - mean) / scale, y)
-        p = m.predict_proba((np.stack([f.vector() for f in features]) - mean) / scale)[:, 1]
+        p = _fit_predict(x, y, np.stack([f.vector() for f in features]))
         out[name] = round(float(((p >= 0.5) == np.asarray(labels)).mean()), 4)
     return out
 

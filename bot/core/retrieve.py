@@ -18,7 +18,7 @@ import numpy as np
 
 from bot.core.index_store import IndexSnapshot
 from bot.core.records import Hit
-from bot.core.supersede import family, named_past, replaced_by
+from bot.core.supersede import Doc, documents, family, named_past, replaced_by
 
 RRF_K = 60
 POOL = 20
@@ -108,7 +108,11 @@ def replacements(snapshot: IndexSnapshot) -> dict[str, str]:
 
 def asked_about_replaced(snapshot: IndexSnapshot, question: str) -> frozenset[str]:
     """The replaced documents this question names, and so may be quoted for it."""
-    return named_past(question, snapshot.chunks, frozenset(replacements(snapshot)))
+    cached: list[Doc] | None = snapshot.__dict__.get("_replaced_documents")
+    if cached is None:  # their titles, years and versions: once per snapshot, not per question
+        cached = documents(snapshot.chunks, replacements(snapshot))
+        object.__setattr__(snapshot, "_replaced_documents", cached)
+    return named_past(question, cached)
 
 
 def _superseded_rows(snapshot: IndexSnapshot) -> frozenset[int]:

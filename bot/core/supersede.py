@@ -22,6 +22,7 @@ says which document replaced it (assistant.py).
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from bot.core.records import Chunk
@@ -100,11 +101,6 @@ def replaced_by(chunks: tuple[Chunk, ...] | list[Chunk]) -> dict[str, str]:
     return gone
 
 
-def superseded(chunks: tuple[Chunk, ...] | list[Chunk]) -> frozenset[str]:
-    """Sources of every document that another document in the index says it replaces."""
-    return frozenset(replaced_by(chunks))
-
-
 # "the old expenses policy", "the previous version": an earlier-version word before a word
 # naming a document. "my old car" or "the original receipt" name no document.
 _EARLIER = re.compile(
@@ -115,12 +111,17 @@ _EARLIER = re.compile(
 _DOCUMENT_WORDS = frozenset({"version", "policy", "standard", "rules", "thresholds", "procedure", "guidance"})
 
 
-def named_past(question: str, chunks: tuple[Chunk, ...] | list[Chunk], gone: frozenset[str]) -> frozenset[str]:
-    """The replaced documents (of `gone`) that the question asks about by name: a year or version
-    of theirs in a question that also names them (a word of their title, or else a word such as
+def documents(chunks: tuple[Chunk, ...] | list[Chunk], sources: Collection[str]) -> list[Doc]:
+    """The documents of these sources, with their titles, dates and versions (for named_past)."""
+    return [d for d in _docs(chunks) if d.source in sources]
+
+
+def named_past(question: str, replaced: Sequence[Doc]) -> frozenset[str]:
+    """The replaced documents that the question asks about by name: a year or version of theirs
+    in a question that also names them (a word of their title, or else a word such as
     "policy"), or "old", "previous" and the like before a word of their title. Nothing else
     brings a replaced document back."""
-    if not gone:
+    if not replaced:
         return frozenset()
     asked = set(words(question))
     years = set(_YEAR.findall(question))
@@ -128,7 +129,6 @@ def named_past(question: str, chunks: tuple[Chunk, ...] | list[Chunk], gone: fro
     earlier = _EARLIER.search(question)
     if not (years or versions or earlier):
         return frozenset()
-    replaced = [d for d in _docs(chunks) if d.source in gone]
     titled = [d for d in replaced if (family(d.title) - _DOCUMENT_WORDS) & asked]  # "policy" alone names none
     # a title word narrows it down ("2023 expenses policy"); without one, a year or version next
     # to a document word ("the 2022 policy") still counts, "old" alone does not

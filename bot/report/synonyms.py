@@ -47,7 +47,7 @@ import yaml
 from bot.core.glossary import Synonyms
 from bot.core.keywords import stem as _stem
 from bot.core.pii_presidio import MODEL_NAME as SPACY_MODEL  # the tagger the name finder loads
-from bot.core.supersede import superseded
+from bot.core.retrieve import replacements
 from bot.core.text import STOPWORDS
 from bot.report.cluster import Encode
 
@@ -242,7 +242,7 @@ def near_misses(
     questions = [(q, c) for q, c in declined if q.strip()]
     if not questions or not snapshot.chunks:
         return []
-    gone = superseded(snapshot.chunks)
+    gone = replacements(snapshot)  # worked out once per index, as retrieval does
     replaced = sum(1 for c in snapshot.chunks if c.source in gone)
     vectors = _unit(encode([q for q, _ in questions]))
     out = []
