@@ -17,7 +17,8 @@ import numpy as np
 from bot.core.answer import Extract, citation, extract
 from bot.core.answer_cache import AnswerCache
 from bot.core.answer_type import asked
-from bot.core.decide import DecisionModel, Features, committed
+from bot.core.background import Background, bank
+from bot.core.decide import DecisionModel, Features, committed, inputs
 from bot.core.embed import Embedder
 from bot.core.escalation_classifier import escalation_signal
 from bot.core.glossary import CuratedAnswer, Glossary, glossary_stamp
@@ -25,7 +26,8 @@ from bot.core.hostile import gives_orders
 from bot.core.index_store import IndexSnapshot
 from bot.core.privacy import names_prefetched, redact
 from bot.core.records import Answer, Hit, Route
-from bot.core.retrieve import Mode, Thresholds, relevant, replacements, search
+from bot.core.retrieve import Mode, Thresholds, asked_about_replaced, held_documents, relevant, replacements, search
+from bot.core.supersede import Unheld, unheld_version
 from bot.core.text import clean, sentences
 
 log = logging.getLogger(__name__)
@@ -79,16 +81,19 @@ class Assistant:
         self._sentences: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = sentence_cache_size
         self._policy: np.ndarray | None = None
+        self._bank_vectors: np.ndarray | None = None
         self.cache = cache if cache is not None else AnswerCache()
         self.knowledge = knowledge or []  # where synonyms.yml and curated.yml are read from
         self._glossary_stamp: tuple = ()
         self._glossary_version = 0
         self.glossary = self._read_glossary(Glossary())
+        self.background(snapshot)  # before the first question, not during it
 
     def swap(self, snapshot: IndexSnapshot) -> None:
         """Serve a new index; requests already running finish on the one they started with.
         The synonyms and curated answers are read again: a change to them is what built it."""
         self.glossary = self._read_glossary(self.glossary)
+        self.background(snapshot)  # before the first question on it, not during it
         self.snapshot = snapshot
 
     def _read_glossary(self, current: Glossary) -> Glossary:
@@ -212,6 +217,18 @@ class Assistant:
         """The decision's features, with the passages and sentences they were computed from.
         `question` is what retrieval searched for (synonyms added); `asked_as`, the question as
         asked, says which kind of fact is wanted."""
+        measured, passages, ex = self._measure(question, vector, hits, snapshot, asked_as)
+        return inputs(measured, self.background(snapshot)), passages, ex
+
+    def _measure(
+        self,
+        question: str,
+        vector: np.ndarray,
+        hits: list[Hit],
+        snapshot: IndexSnapshot,
+        asked_as: str | None = None,
+    ) -> tuple[dict[str, float], list[Hit], Extract]:
+        """What the decision weighs, as measured on this index (before the background)."""
         kind = asked(asked_as or question)
         passages = self._passages(hits, snapshot)
         ex = extract(vector, passages, self._sentence_vectors, kind)
@@ -239,25 +256,49 @@ class Assistant:
             "type_found": float(kind is not None and ex.type_found),
             "unseen": snapshot.keywords.unseen(question),
         }
-        return Features(values), passages, ex
+        return values, passages, ex
 
-    def features_many(self, questions: list[str]) -> list[Features]:
+    def features_many(self, questions: list[str], snapshot: IndexSnapshot | None = None) -> list[Features]:
         """The decision's features for each question as asked (for fitting the decision)."""
-        snapshot = self.snapshot
-        queries, vectors = self._expanded(questions, self.embedder.encode(questions), self.glossary)
+        snapshot = snapshot or self.snapshot
+        background = self.background(snapshot)
+        return [inputs(m, background) for m in self._measure_many(questions, snapshot)]
+
+    def _measure_many(
+        self, questions: list[str], snapshot: IndexSnapshot, vectors: np.ndarray | None = None
+    ) -> list[dict[str, float]]:
+        vectors = self.embedder.encode(questions) if vectors is None else vectors
+        queries, vectors = self._expanded(questions, vectors, self.glossary)
         all_hits = search(snapshot, queries, vectors, self.thresholds, mode=self.mode)
         return [
-            self.judge(q, v, h, snapshot, asked_as=a)[0] for q, v, h, a in zip(queries, vectors, all_hits, questions)
+            self._measure(q, v, h, snapshot, asked_as=a)[0] for q, v, h, a in zip(queries, vectors, all_hits, questions)
         ]
+
+    def background(self, snapshot: IndexSnapshot) -> Background:
+        """How the bank of off-topic questions scores on this index (bot/core/background.py):
+        measured once per index, when it is first served (about a second), then cached on it."""
+        cached = snapshot.__dict__.get("_background")
+        if cached is None:
+            if self._bank_vectors is None:  # the bank's embeddings do not depend on the index
+                self._bank_vectors = self.embedder.encode(list(bank()))
+            cached = Background.of(self._measure_many(list(bank()), snapshot, self._bank_vectors))
+            object.__setattr__(snapshot, "_background", cached)
+        return cached
 
     def _answer(
         self, question: str, vector: np.ndarray, hits: list[Hit], snapshot: IndexSnapshot, asked_as: str
     ) -> Answer:
         features, passages, ex = self.judge(question, vector, hits, snapshot, asked_as)
         p = self.decision.probability(features)
+        named = asked_about_replaced(snapshot, question)
+        unheld = None if named else unheld_version(asked_as, held_documents(snapshot))
         if not passages or not ex.text or p < self.decision.threshold:
-            return Answer(Route.DECLINE, self._decline_text(), confidence=round(p, 4))
-        return Answer(Route.ANSWER, _replaced_note(ex, snapshot) + ex.text, ex.citations, confidence=round(p, 4))
+            text = self._decline_text()
+            if unheld is not None:
+                text = f"I don't hold {unheld.mark} of that document. {text}"
+            return Answer(Route.DECLINE, text, confidence=round(p, 4))
+        note = _unheld_note(unheld, ex) if unheld is not None else _replaced_note(ex, snapshot)
+        return Answer(Route.ANSWER, note + ex.text, ex.citations, confidence=round(p, 4))
 
     def _escalate(self, question: str, vector: np.ndarray, hits: list[Hit], snapshot: IndexSnapshot) -> Answer:
         """Never judge the case: show what the policy says, and hand it to the IG team."""
@@ -366,3 +407,16 @@ def _replaced_note(ex: Extract, snapshot: IndexSnapshot) -> str:
             title = next((ch.doc_title for ch in snapshot.chunks if ch.source == newer[c.source]), newer[c.source])
             return f"{c.document or c.title} has been replaced by {title}. This is what the earlier version said:\n\n"
     return ""
+
+
+def _unheld_note(unheld: Unheld, ex: Extract) -> str:
+    """The question asked for a version not held here: say so, and which documents are quoted
+    instead, so today's text is never passed off as the version asked about."""
+    held = []
+    for c in ex.citations:
+        name = c.document or c.title
+        if name not in held:
+            held.append(name)
+    return (
+        f"I don't hold {unheld.mark} of that document. What I hold is {' and '.join(held)}; this is what it says:\n\n"
+    )

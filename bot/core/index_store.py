@@ -115,6 +115,23 @@ class IndexSnapshot:
         return float(self.vectors.reconstruct(row) @ query)
 
 
+def restricted(snapshot: IndexSnapshot, sources: frozenset[str]) -> IndexSnapshot:
+    """The same index with only these documents' passages: a smaller knowledge base without
+    embedding anything again (fitting the decision on many sizes, bot/core/calibrate.py)."""
+    rows = [r for r, c in enumerate(snapshot.chunks) if c.source in sources]
+    chunks = tuple(snapshot.chunks[r] for r in rows)
+    dims = snapshot.vectors.d
+    matrix = np.stack([snapshot.vectors.reconstruct(r) for r in rows]) if rows else np.zeros((0, dims), np.float32)
+    return IndexSnapshot(
+        build_id=f"{snapshot.build_id}/{len(sources)}-of-{len({c.source for c in snapshot.chunks})}:{hash(sources):x}",
+        path=snapshot.path,
+        chunks=chunks,
+        vectors=vector_index(matrix),
+        keywords=KeywordIndex.build([c.embedding_text() for c in chunks]),
+        manifest=snapshot.manifest,
+    )
+
+
 def current_build(index_dir: Path) -> Path | None:
     """The folder `current` points at, or None when no index was built."""
     link = index_dir / CURRENT

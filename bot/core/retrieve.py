@@ -115,6 +115,15 @@ def asked_about_replaced(snapshot: IndexSnapshot, question: str) -> frozenset[st
     return named_past(question, cached)
 
 
+def held_documents(snapshot: IndexSnapshot) -> list[Doc]:
+    """Every document of the snapshot with its title, date and version (for unheld_version)."""
+    cached: list[Doc] | None = snapshot.__dict__.get("_held_documents")
+    if cached is None:
+        cached = documents(snapshot.chunks, {c.source for c in snapshot.chunks})
+        object.__setattr__(snapshot, "_held_documents", cached)
+    return cached
+
+
 def _superseded_rows(snapshot: IndexSnapshot) -> frozenset[int]:
     """Rows of replaced documents, worked out once per snapshot."""
     cached = snapshot.__dict__.get("_superseded_rows")

@@ -138,3 +138,46 @@ def named_past(question: str, replaced: Sequence[Doc]) -> frozenset[str]:
         if (years & _years(doc)) or (versions & _versions(doc)) or (earlier and doc in titled):
             named.add(doc.source)
     return frozenset(named)
+
+
+# A year that dates a document ("the 2023 version", "2023 Generative AI policy", "the policy
+# from 2023"), not any year ("journeys in 2026" asks about journeys, not a 2026 policy).
+_DOC_WORD = r"(?:version|edition|policy|standard|rules|thresholds|procedure|guidance|bulletin)"
+_YEAR_OF_DOCUMENT = re.compile(
+    rf"\b((?:19|20)\d{{2}})(?:\s+(?!(?:under|in|for|on|at|by|of|with)\b)[\w'-]+){{0,3}}?\s+{_DOC_WORD}\b|\b{_DOC_WORD}\s+(?:of|from|in)\s+((?:19|20)\d{{2}})\b",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Unheld:
+    """A version the question asks about that no document held here is: "the 2023 version"."""
+
+    mark: str  # how the question named it: "the 2023 version", "version 1", "an earlier version"
+
+
+def unheld_version(question: str, held: Sequence[Doc]) -> Unheld | None:
+    """The version a question asks about when none of the documents held is it: "What did the
+    old 2023 version of the Generative AI policy say?" over a 2024 bulletin. Quoting the 2024
+    text as if it were the 2023 one would pass one off as the other, so the answer must say
+    what it holds. A year or version held by a document the question names (or, naming none,
+    by any document) is held; "old" or "previous" alone is never held here, since a replaced
+    document that it names is found by `named_past` first."""
+    asked = set(words(question))
+    years = {m.group(1) or m.group(2) for m in _YEAR_OF_DOCUMENT.finditer(question)}
+    versions = set(_VERSION.findall(question))
+    earlier = _EARLIER.search(question)
+    if not (years or versions or earlier):
+        return None
+    titled = [d for d in held if (family(d.title) - _DOCUMENT_WORDS) & asked] or list(held)
+    held_years = set().union(*(_years(d) for d in titled)) if titled else set()
+    held_versions = set().union(*(_versions(d) for d in titled)) if titled else set()
+    missing_years = sorted(years - held_years)
+    missing_versions = sorted(versions - held_versions)
+    if missing_versions:
+        return Unheld(f"version {missing_versions[0]}")
+    if missing_years:
+        return Unheld(f"the {missing_years[0]} version")
+    if earlier and not years and not versions:
+        return Unheld("an earlier version")
+    return None

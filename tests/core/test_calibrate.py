@@ -20,14 +20,20 @@ def test_committed_weights_are_inspectable_and_were_cross_validated():
     data = json.loads((Path(__file__).resolve().parents[2] / "bot/core/decision_model.json").read_text())
     assert data["features"] == list(NAMES)
     cv = data["cross_validated"]
-    assert cv["n"] >= 900  # the tuning sets; heldout_v4 was reported with this fit and is not in it
-    # Measured on labels whose wording is far from the documents' (heldout_v2, v3), where the
-    # features cannot tell a near miss from an answer half the time: 0.86 / 0.95 / 0.53 when fitted.
-    # These floors catch a broken fit (a constant model scores 0.79 / 1.0 / 0.0), not a small drift.
-    assert cv["accuracy"] >= 0.84 and cv["answer_recall"] >= 0.9 and cv["decline_specificity"] >= 0.45
+    # every tuning set, each on knowledge bases of 1 to 35 documents and on the shipped bulletin
+    assert cv["n"] >= 10_000
+    # These floors catch a broken fit (a constant model scores 0.83 / 1.0 / 0.0), not a small drift.
+    assert cv["accuracy"] >= 0.85 and cv["answer_recall"] >= 0.85 and cv["decline_specificity"] >= 0.8
+    # On every size of knowledge base, by a fit that never saw the question's label set: what
+    # the background (bot/core/background.py) is for. The old decision scored 0.80 on one
+    # document and 0.72 on all 35 here (docs/answer-quality.md).
+    sizes = cv["by_knowledge_base_size"]
+    assert set(sizes) == {"shipped", "1", "3", "10", "35"}
+    assert sizes["shipped"]["balanced_accuracy"] >= 0.93 and sizes["1"]["balanced_accuracy"] >= 0.9
+    assert all(s["balanced_accuracy"] >= 0.75 for s in sizes.values())
     model = committed()
     # the closeness of the best sentence and keyword evidence push towards answering
-    assert model.coef[NAMES.index("sentence_sim")] > 0 and model.coef[NAMES.index("bm25_top")] > 0
+    assert model.coef[NAMES.index("sentence_sim_cosine")] > 0 and model.coef[NAMES.index("bm25_top_vs_background")] > 0
 
 
 def test_the_decision_answers_a_reworded_question_and_declines_an_uncovered_one(assistant):
@@ -112,6 +118,6 @@ def test_calibrate_prints_cross_validated_figures_and_writes_nothing_unless_aske
     result = CliRunner().invoke(main, ["calibrate", "--labels", f"{cases}:{docs}"])
     assert result.exit_code == 0, result.output
     assert "cross-validated" in result.output and '"answer_recall"' in result.output
-    assert "sentence_sim" in result.output  # every weight is shown
+    assert "sentence_sim_cosine" in result.output  # every weight is shown
     assert "not written" in result.output
     assert committed_file.read_bytes() == before
