@@ -143,3 +143,14 @@ def test_asked_about_by_name_the_replaced_version_is_quoted_and_said_to_be_repla
     # the same question without naming the old policy gets today's rate, and no note
     today = assistant.answer("What is the car mileage rate?")
     assert "52p" in today.text and "45p" not in today.text and "replaced" not in today.text
+
+
+def test_a_version_no_document_holds_is_named_and_what_is_quoted_instead(assistant):
+    # the shipped bulletin (2024) mentions the Gen AI Policy; no 2023 version of anything is held
+    answer = assistant.answer("What did the old 2023 version of the Generative AI policy say?")
+    first = answer.text.split("\n\n")[0]
+    assert first.startswith("I don't hold the 2023 version of that document.")
+    assert "Staff bulletin, week of 18 November 2024" in first
+    # a year the bulletin does hold, or a year that dates no document, gets no such note
+    for question in ("What did the 2024 bulletin say about Burnley?", "Will there be a conference in 2024?"):
+        assert "I don't hold" not in assistant.answer(question).text
