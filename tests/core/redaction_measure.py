@@ -98,7 +98,7 @@ def leaked_in(item: str, text: str, rest_tokens: Counter[str] | None = None) -> 
             tail = re.escape(piece[cut:])
             if re.search(rf"\]\s?{tail}(?!\w)", text):
                 return True
-        for cut in range(2, len(piece) + 1):
+        for cut in range(3, len(piece) + 1):  # "to [email address]" is not a piece of "tom"
             if re.search(rf"(?<!\w){re.escape(piece[:cut])}\s?\[", text):
                 return True
     if rest_tokens is not None:
@@ -143,7 +143,8 @@ def errors(cases: list[dict]) -> Errors:
     for case in cases:
         redacted, _ = through_input_path(case)
         path = "card field" if "field" in case else "question"
-        kind = case["kinds"][0] if len(case["kinds"]) == 1 else "mixed"
+        kinds = case.get("kinds", [])
+        kind = kinds[0] if len(kinds) == 1 else "mixed" if kinds else "none"
         kept = kept_personal(case, redacted)
         out.personal_items += len(case["pii"])
         out.items_by_kind[kind] += len(case["pii"])
@@ -222,7 +223,7 @@ def sample(cases: list[dict], per_kind: int) -> list[dict]:
 STORES = ("conversation log", "feedback", "escalation tables", "IG email", "reply to staff", "log output")
 
 
-async def drive(cases: list[dict], workdir: Path) -> dict[str, str]:
+async def drive(cases: list[dict], workdir: Path, embedder: object | None = None) -> dict[str, str]:
     """Put each case through the running service over HTTP; the text of every store afterwards."""
     import asyncio
     import logging
@@ -269,7 +270,7 @@ async def drive(cases: list[dict], workdir: Path) -> dict[str, str]:
     sent = 0
     responses: list[dict] = []  # what each Send's invoke answered: the card that replaces the form
     async with ClientSession() as http:
-        runner, base = await serve(make_web_app(settings, embedder=make_embedder()))
+        runner, base = await serve(make_web_app(settings, embedder=embedder or make_embedder()))
         try:
             await wait_ready(http, base)
 
