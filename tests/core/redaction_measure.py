@@ -94,9 +94,11 @@ def leaked_in(item: str, text: str, rest_tokens: Counter[str] | None = None) -> 
     pieces = [t for t in _TOKEN.findall(plain) if len(t) > 1 or t.isdigit()]
     for piece in pieces:
         # A piece right beside a placeholder: what a rule that stopped short leaves behind.
-        for cut in range(0, max(1, len(piece) - 1)):
-            tail = re.escape(piece[cut:])
-            if re.search(rf"\]\s?{tail}(?!\w)", text):
+        for cut in range(len(piece)):
+            tail = piece[cut:]
+            if len(tail) < 3 and not tail.isdigit():  # "[name] in" is not a piece of "Bhriain"
+                continue
+            if re.search(rf"\]\s?{re.escape(tail)}(?!\w)", text):
                 return True
         for cut in range(3, len(piece) + 1):  # "to [email address]" is not a piece of "tom"
             if re.search(rf"(?<!\w){re.escape(piece[:cut])}\s?\[", text):
