@@ -18,6 +18,7 @@ from typing import Any
 from bot.core.escalation_classifier import rule_terms
 from bot.core.privacy import redact
 from bot.core.records import Answer
+from bot.core.text import normalise
 
 # The Personal Data Sharing e-form's questions, in its order. All are redacted when submitted.
 FIELD_LABELS: dict[str, str] = {
@@ -27,6 +28,8 @@ FIELD_LABELS: dict[str, str] = {
     "service": "Service or team",
     "purpose": "Purpose",
 }
+# The card's multi-line inputs (bot.teams.escalation_card shows these as text areas).
+MULTILINE_FIELDS = frozenset({"question", "purpose"})
 # The one field that must hold personal data: the staff member's own address, so IG can reply.
 REPLY_TO = "reply_to"
 REPLY_TO_LABEL = "Your email address (the IG Team replies to it)"
@@ -112,12 +115,13 @@ def read_submission(verb: Any, data: Any) -> Submission | Cancelled | Opened | I
     fields: dict[str, str] = {}
     kinds: list[str] = []
     for name in FIELD_LABELS:
-        red = redact(_text(data.get(name)))
+        # One line unless the card lets it span several: a CR/LF can't fake "Subject:" in the email.
+        red = redact(normalise(_text(data.get(name)), single_line=name not in MULTILINE_FIELDS))
         fields[name] = red.text
         kinds += [k for k in red.kinds if k not in kinds]
     if not fields["question"]:
         return Invalid("the question is empty; please describe what you want to ask IG")
-    reply_to = _text(data.get(REPLY_TO))
+    reply_to = normalise(_text(data.get(REPLY_TO)))
     if reply_to and not valid_email(reply_to):
         return Invalid("the email address doesn't look right; please check it")
     return Submission(offer_id, fields, reply_to, tuple(kinds))

@@ -15,11 +15,13 @@ If Presidio can't be loaded the rules still run, and a warning is logged once.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from bot.core import pii_presidio
+from bot.core.text import normalise
 
 EMAIL = "email address"
 NHS = "NHS number"
@@ -28,7 +30,10 @@ PHONE = "phone number"
 NINO = "NI number"
 POSTCODE = "postcode"
 DOB = "date of birth"
-KINDS = (EMAIL, NHS, NAME, PHONE, NINO, POSTCODE, DOB)
+ADDRESS = "address"
+SORT_CODE = "sort code"
+ACCOUNT = "account number"
+KINDS = (EMAIL, NHS, NAME, PHONE, NINO, POSTCODE, DOB, ADDRESS, SORT_CODE, ACCOUNT)
 
 
 @dataclass(frozen=True)
@@ -74,14 +79,28 @@ def _wordset(words: str) -> frozenset[str]:
 # from a real one.
 
 _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+# An address typed so a filter won't see it: "jane dot doe at gmail dot com", "jane(dot)doe(at)
+# gmail(dot)com", "jane [at] example [dot] org", "jdoe at yahoo.com". An "at" between a word and
+# a domain that ends in a known suffix, with the local part's dots and underscores spelled out too.
+_SPELT_DOT = r"(?:\s*[(\[]\s*dot\s*[)\]]\s*|\s+dot\s+|\.)"
+_SPELT_AT = r"(?:\s*[(\[]\s*at\s*[)\]]\s*|\s+at\s+|\s*@\s*)"
+_SPELT_JOIN = rf"(?:{_SPELT_DOT}|\s+underscore\s+|\s+dash\s+|\s+hyphen\s+|[_-])"
+_SPELT_EMAIL = re.compile(
+    rf"(?<![\w.@])[\w'+-]+(?:{_SPELT_JOIN}[\w'+-]+)*{_SPELT_AT}[\w-]+(?:{_SPELT_DOT}[\w-]+)*"
+    rf"{_SPELT_DOT}(?:com|org|net|co|uk|gov|nhs|ac|sch|edu|info|io|me|biz|eu|ie|pl|de|fr)\b"
+    rf"(?:{_SPELT_DOT}(?:uk|com|org|net|ie|au)\b)?",
+    re.I,
+)
 # +44 / 0044 (optionally bracketed, optionally "(0)") or a leading 0, then 9-10 national digits,
 # which may be split by spaces, dashes, dots or a closing bracket: 07700 900123, 01772 533000,
 # (01772) 533000, +44 (0)1772 533000, (+44) 7700 900123, 07700.900.123, 020 7946 0958.
+# Any separator between digits: "+44-7700-900123", "+44.7700.900.123", "07700 - 900 - 123".
 _PHONE = re.compile(
-    r"(?<![\w+(])(?:\(?(?:\+|\b00)\s?44\)?\s?(?:\(0\)\s?|0\s?)?|\(0\)\s?|\(?0)"
-    r"[1-9](?:\)?[\s.-]?\d){8,9}(?!\d)"
+    r"(?<![\w+(])(?:\(?(?:\+|\b00)[\s.-]?44\)?[\s.-]{0,3}(?:\(0\)[\s.-]{0,3}|0[\s.-]{0,3})?|\(0\)\s?|\(?0)"
+    r"[1-9](?:\)?[\s./-]{0,3}\d){8,9}(?!\d)"
 )
-_GAP = r"[\s-]{0,3}"
+# Separators people put in identifiers: spaces, dashes, dots, slashes ("QQ.12.34.56.C").
+_GAP = r"[\s./-]{0,3}"
 # NI number: two letters, six digits (2-2-2 or 3-3, any spacing or dashes), an optional letter.
 # A spaced single "a" or "I" followed by a word is the next word, not the final letter.
 _NINO = re.compile(
@@ -93,7 +112,9 @@ _NINO = re.compile(
 # or with a final letter ("ON 12 34 56", "to 12 34 56 A") it is.
 _TWO_LETTER_WORDS = _wordset("am an as at be by do go he hi if in is it me my no of oh ok on or so to up us we")
 # NHS number: 10 digits, grouped 3-3-4 (spaces or dashes) or none; valid check digit or not.
-_NHS = re.compile(r"(?<![\w+/-])(?<!\d[.,])\d{3}[ \t-]?\d{3}[ \t-]?\d{4}(?![\w/]|[.,]\d)")
+# Any separators, anywhere: "9434 765 919", "943.476.5919", "94 34 76 59 19"; ten digits and
+# no more on either side.
+_NHS = re.compile(r"(?<![\w+])(?<!\w-)(?<!\d[.,/])\d(?:[ \t./-]{0,3}\d){9}(?![\w]|[.,/-]\d)")
 # Postcode: outward code (1-2 letters, a digit, an optional letter or digit), optional space,
 # inward code (a digit, two letters); any case. "B2 2nd" (an ordinal) is not a postcode.
 _POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?(?:\s{1,2}|-)?(?-i:(?!\d(?:st|nd|rd|th)\b))\d[A-Z]{2}\b", re.I)
@@ -102,12 +123,15 @@ _MONTH = (
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
 )
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?"
+_YEAR = r"(?:\d{4}|'?\d{2})(?![\d:])"
 _DATE = (
-    r"(?:\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})"
+    rf"(?:{_DAY}[\s/.-]+(?:of\s+)?{_MONTH}(?:[\s,/.-]+{_YEAR})?"  # 12-Mar-1985, 12 Mar 85
+    r"|\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})"
+    r"|\d{1,2}\s\d{1,2}\s(?:\d{4}|\d{2})"
     r"|\d{4}[/.-]\d{1,2}[/.-]\d{1,2}"
     rf"|(?:the\s+)?{_DAY}(?:\s+of)?\s+{_MONTH}(?:,?\s+\d{{4}}|\s+'\d{{2}})?"
     rf"|{_MONTH}\s+(?:19|20)\d{{2}}"
-    rf"|{_MONTH}\s+(?:the\s+)?{_DAY}(?:,?\s+\d{{4}})?"
+    rf"|{_MONTH}\s+(?:the\s+)?{_DAY}(?:,?\s+{_YEAR})?"
     r"|(?:19|20)\d{2})(?![\w/])"
 )
 _BIRTH_CUE = r"(?:born|date\s+of\s+birth|birth\s*date|birthday|d\.?\s?o\.?\s?b\.?)"
@@ -117,6 +141,48 @@ _DOB = re.compile(
     rf"|({_DATE})\s*\((?:{_BIRTH_CUE}|date\s+of\s+birth)\)",
     re.I,
 )
+
+
+# Bank details. A sort code after a cue ("sort code 40 11 60", "s/c 200000"), or hyphenated
+# 2-2-2 digits that can't be a date ("20-00-00": no month 00); an account number after a cue, an
+# IBAN, or any other standalone 8-digit number (account, payroll and case numbers all identify).
+_SORT_CODE = re.compile(
+    r"\b(?i:sort[\s-]?code|s/c|bank\s+code)\W{0,3}(?:(?:is|was|of|=)\s+)?(\d{2}[\s.-]?\d{2}[\s.-]?\d{2})(?![\d.,/-]?\d)"
+    r"|(?<![\w.,/-])(\d{2}-\d{2}-\d{2})(?![\w/]|[-.,]\d)"
+)
+_ACCOUNT_CUE = r"(?i:account|acc|acct|a/c)(?:\s+(?i:number|no\.?|num|#))?"
+_ACCOUNT = re.compile(
+    rf"\b{_ACCOUNT_CUE}\W{{0,3}}(?:(?:is|was|=)\s+)?(\d{{4}}[\s.-]?\d{{4}}|\d{{6,10}})(?![\d.,/-]?\d)"
+    r"|\b([A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){3,7}(?:\s?[A-Z0-9]{1,3})?)\b"
+    r"|(?<![\w.,/+-])(\d{8})(?![\w/]|[.,/-]\d)"
+)
+# A home address: a house number (not a year), up to three capitalised words and a street type
+# ("12 Acacia Avenue", "16 St Annes Road West", "Flat 3, 45 Friargate": Lancashire's -gate streets).
+_STREET = (
+    r"(?:Street|St|Road|Rd|Lane|Ln|Avenue|Ave|Close|Cl|Drive|Dr|Way|Place|Pl|Court|Ct|Crescent|Cres|Grove|Gr"
+    r"|Gardens|Gdns|Terrace|Terr|Row|Walk|Mews|View|Square|Sq|Hill|Park|Parade|Green|Rise|Fold|Brow|Cottages"
+    r"|Meadows?|Croft|Bank|Chase|Vale|Wharf|Yard|Boulevard|Heights|Street|Wynd|Nook|Lea|Gate)"
+)
+_ADDRESS = re.compile(
+    r"(?:\b(?:Flat|Apartment|Apt|Unit|Room|House)\s+\d{1,4}[A-Za-z]?,?\s+)?"
+    r"(?<![\w.,/-])(?!(?:19|20)\d\d\b)\d{1,4}[A-Za-z]?,?\s+"
+    rf"(?:(?:[A-Z][\w'’-]*\s+){{1,3}}{_STREET}\b(?:\s+(?:North|South|East|West))?|[A-Z][a-z]+gate\b)"
+)
+
+
+def _date_shaped(digits: str) -> bool:
+    day, month = int(digits[:2]), int(digits[3:5])
+    return 1 <= day <= 31 and 1 <= month <= 12
+
+
+def _sort_code_span(m: re.Match[str]) -> tuple[int, int] | None:
+    if m.group(1) is not None:
+        return m.span(1)
+    return None if _date_shaped(m.group(2)) else m.span(2)
+
+
+def _group_span(m: re.Match[str]) -> tuple[int, int] | None:
+    return next(m.span(g) for g in range(1, (m.re.groups or 0) + 1) if m.group(g) is not None)
 
 
 def _nhs(m: re.Match[str]) -> bool:
@@ -152,23 +218,39 @@ def _dob_span(m: re.Match[str]) -> tuple[int, int] | None:
 
 _RULES: list[_Rule] = [
     (EMAIL, _EMAIL, _whole()),
+    (EMAIL, _SPELT_EMAIL, _whole()),
     (DOB, _DOB, _dob_span),
+    (SORT_CODE, _SORT_CODE, _sort_code_span),
     (NINO, _NINO, _whole(_nino)),
+    (ACCOUNT, _ACCOUNT, _group_span),
     # Phone before NHS: the national part of "0044 161 496 0123" is shaped like an NHS number.
     (PHONE, _PHONE, _whole()),
     (NHS, _NHS, _whole(_nhs)),
     (POSTCODE, _POSTCODE, _whole()),
+    (ADDRESS, _ADDRESS, _whole()),
 ]
 
 # -- names ----------------------------------------------------------------------------------
 
 
 _TITLES = ("mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor", "cllr", "councillor", "sir", "dame")
-_NAME_WORD = r"(?:[A-Z](?:['’][A-Z])?[a-z]+(?:[A-Z][a-z]+)?(?:-[A-Z][a-z]+)?)"
+# Upper- and lower-case letters of the Latin, Greek and Cyrillic alphabets, so a name with an
+# accent is one word: ASCII classes stopped "Wiśniewska" at the "ś" and left "[name]śniewska".
+_BMP_LETTERS = [chr(c) for c in (*range(0x41, 0x250), *range(0x370, 0x530), *range(0x1E00, 0x1F00))]
+_U = "".join(c for c in _BMP_LETTERS if c.isupper())
+_L = "".join(c for c in _BMP_LETTERS if c.islower())
+_UP, _LOW = f"[{re.escape(_U)}]", f"[{re.escape(_L)}]"
+_NAME_WORD = rf"(?:{_UP}(?:['’]{_UP})?{_LOW}+(?:{_UP}{_LOW}+)?(?:-{_UP}{_LOW}+)?)"
+# Particles inside Irish, Welsh, Scottish, Dutch, Arabic... surnames: "Siobhán Ní Bhriain", "Seán Ó Briain".
+_PARTICLE = (
+    r"(?:Ní|Nic|Ó|Ua|Mac|Mc|de|De|del|Del|della|di|Di|da|Da|dos|du|Du|van|Van|von|Von|der|den|ter"
+    r"|bin|ibn|al|Al|el|El|ap|ab|le|Le|la|La)"
+)
+_NEXT_NAME = rf"\s+(?:{_PARTICLE}\s+)?{_NAME_WORD}"
 _TITLED = re.compile(
     r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Professor|Cllr|Councillor|Sir|Dame)\.?\s+"
-    rf"(?:[A-Z]\.?\s+){{0,3}}{_NAME_WORD}(?:\s+{_NAME_WORD})?"
-    rf"|\b(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?\s+(?:[A-Z]\.?\s*){{1,3}}(?![\w.])"
+    rf"(?:(?:{_UP}\.?\s+){{0,3}}{_NAME_WORD}(?:{_NEXT_NAME})?|{_PARTICLE}\s+{_NAME_WORD})"
+    rf"|\b(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?\s+(?:{_UP}\.?\s*){{1,3}}(?![\w.])"
 )
 _PERSON_NOUN = (
     r"(?:colleague|co-?worker|(?:line\s+)?manager|boss|supervisor|client|customer|resident|tenant|"
@@ -179,10 +261,10 @@ _PERSON_NOUN = (
     r"gentleman|person|parent|adopter|baby|victim|witness|visitor|volunteer|apprentice|contractor)s?"
 )
 _CONTEXT = re.compile(
-    rf"\b(?i:{_PERSON_NOUN}),?\s+(?:(?i:called|named|known\s+as)\s+)?({_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}})"
-    rf"|\b(?i:my\s+name\s+is|name\s+is|i\s+am|i'm|this\s+is)\s+({_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}})"
+    rf"\b(?i:{_PERSON_NOUN}),?\s+(?:(?i:called|named|known\s+as)\s+)?({_NAME_WORD}(?:{_NEXT_NAME}){{0,2}})"
+    rf"|\b(?i:my\s+name\s+is|name\s+is|i\s+am|i'm|this\s+is)\s+({_NAME_WORD}(?:{_NEXT_NAME}){{0,2}})"
     rf"|(?:^|[.!?,]\s*)(?i:hi|hello|hey|dear|thanks|thank\s+you|cheers|regards|many\s+thanks|"
-    rf"kind\s+regards|best\s+wishes),?\s+({_NAME_WORD}(?:\s+{_NAME_WORD})?)"
+    rf"kind\s+regards|best\s+wishes),?\s+({_NAME_WORD}(?:{_NEXT_NAME})?)"
 )
 
 # Words that are not names on their own. A name span made only of these is dropped.
@@ -196,7 +278,7 @@ _FUNCTION_WORDS = _wordset(
     here there now today tomorrow yesterday urgent quick question query help fyi re fw fwd new
     old other another same such more most much many few someone somebody anyone everyone
     email e-mail emailed call called ring rang phone phoned text texted send sent tell ask asked
-    check note notes update reminder important subject letter file case"""
+    check note notes update reminder important subject letter file case bcc cc"""
 )
 _PRODUCTS = _wordset(
     """chatgpt gpt gpt-4 gpt-4o gpt-5 openai copilot co-pilot microsoft teams ms otter otter.ai
@@ -305,7 +387,13 @@ _FIRST_NAMES = _wordset(
     sally samantha samuel sana sandra sara sarah scott sean shabana shahid shane sharon shaun
     sheila shirley simon sophie stacey stephanie stephen steve steven stuart susan suzanne tariq
     teresa thomas tim timothy tina tom tomasz tony tracey tracy tyler usman valerie vanessa
-    vicky wayne wendy william yasmin yusuf zainab zara zoe zofia"""
+    vicky wayne wendy william yasmin yusuf zainab zara zoe zofia aleksandra siobhan sean seamus
+    aoife caoimhe saoirse oisin padraig eoin niall grainne bronwen rhys dafydd gwen eira cerys
+    sian iwan kwame kofi ama ngozi chidi chinedu oluwaseun adebayo tunde yetunde emeka amara
+    tadeusz lukasz łukasz malgorzata małgorzata agata bartosz grzegorz wojciech zbigniew jozef
+    jose josé francois françois chloe chloé renee renée bjorn björn dagrun dagrún ingrid sven
+    lars astrid mei ling wei jun hui xin yan priyanka sunita anil ravi deepak sanjay arjun kiran
+    zoë mohamed ahmad omar yusra hafsa rukhsana nasreen parveen shazia tahir waqar zubair"""
 )
 # Given names that are also ordinary words or products: a name only with a capitalised surname.
 _AMBIGUOUS_NAMES = _wordset(
@@ -322,7 +410,11 @@ _EDGE = ' \t\r\n,.;:!?"()[]{}<>*_“”‘'
 
 def _norm(word: str) -> str:
     w = word.replace("’", "'").strip(_EDGE + "'").lower()
-    return w[:-2] if w.endswith("'s") else w
+    w = w[:-2] if w.endswith("'s") else w
+    if w.isascii():
+        return w
+    # Accents off, so "Siobhán" is looked up as "siobhan" (letters without a decomposition, like ł, stay).
+    return "".join(c for c in unicodedata.normalize("NFKD", w) if not unicodedata.combining(c))
 
 
 def _words(text: str, start: int, end: int) -> list[tuple[int, int, str]]:
@@ -389,9 +481,43 @@ def _rule_name(text: str, start: int, end: int, titled: bool) -> tuple[int, int]
 
 
 _CAPITALISED = re.compile(rf"\b{_NAME_WORD}\b")
-_NEXT_CAPITALISED = re.compile(rf"\s+({_NAME_WORD})\b")
+_NEXT_CAPITALISED = re.compile(rf"\s+((?:{_PARTICLE}\s+)?{_NAME_WORD})\b")
 _LOWER = re.compile(r"\b[a-z]+\b")
 _NEXT_LOWER = re.compile(r"\s+([a-z]+)(?:['’]s)?\b")
+
+
+# Capitalised phrases that start with a given name or look like "Firstname Surname" and are
+# not people: dog breeds, schemes, awards. The tagger and the given-name list take them for
+# names, and the "personal data" notice then fires on an ordinary question.
+_NON_NAME_PHRASES = re.compile(
+    r"\b(?:Jack\s+Russell|King\s+Charles(?:\s+Cavalier)?|Cavalier\s+King\s+Charles|Shih\s+Tzu|Lhasa\s+Apso"
+    r"|Bichon\s+Fris[eé]|Dandie\s+Dinmont|Jack\s+Russell\s+Terrier|Victoria\s+Cross|George\s+Cross"
+    r"|St\.?\s+John\s+Ambulance|Father\s+Christmas|Santa\s+Claus|Penny\s+Lane|Grace\s+Darling"
+    r"|Hunter\s+Wellies|Jordan\s+Almonds|Duke\s+of\s+Edinburgh)\b",
+    re.I,
+)
+# Words that end or fill a capitalised phrase that is a thing, never part of a person's name
+# ("Grace Period", "Will Writing", "Cocker Spaniel", "Amber Alert"). Common surnames are left
+# out on purpose ("Shepherd", "Cross", "Bell").
+_THING_WORDS = _wordset(
+    """period periods writing writings reading readings scheme schemes payment payments garden
+    alert alerts wedding weddings patrol patrols talk talks broadband side up groups challenge
+    wellies almonds spaniel spaniels terrier terriers retriever retrievers collie collies setter
+    setters poodle poodles bulldog bulldogs pointer hound hounds schnauzer pinscher mastiff
+    labrador labradors dog dogs puppy puppies cat cats pony horse award awards badge badges
+    card cards pass permit fund funding grant grants day days week weeks month months year
+    years session sessions day's bank holiday holidays leave allowance allowances form template
+    templates toolkit framework standard standards plan plans report reports checklist
+    guide handbook charter pledge principle principles appeal appeals tax rate rates benefit
+    benefits credit credits pension pensions meeting meetings conference event events month"""
+)
+
+
+def _not_a_person(text: str, start: int, end: int) -> bool:
+    """Whether a guessed name is a known non-name phrase or a thing ("Grace Period")."""
+    if any(m.start() < end and start < m.end() for m in _NON_NAME_PHRASES.finditer(text)):
+        return True
+    return any(w in _THING_WORDS for _, _, w in _words(text, start, end))
 
 
 def _given_names(text: str) -> list[tuple[int, int]]:
@@ -459,11 +585,15 @@ def _name_spans(text: str) -> list[tuple[int, int]]:
         span = _rule_name(text, *m.span(group), titled=False)
         if span:
             found.append(span)
+    guessed: list[tuple[int, int]] = []
     for s, e in (pii_presidio.person_spans(text) or ()) if ner_could_help(text) else ():
         span = _ner_name(text, s, e)
         if span:
-            found.append(span)
-    found.extend(_given_names(text))
+            guessed.append(span)
+    guessed.extend(_given_names(text))
+    # A title or "my colleague" says a person follows; the tagger and the given-name list only
+    # guess, so their guesses give way to things that are not people (see _not_a_person).
+    found.extend(span for span in guessed if not _not_a_person(text, *span))
     # Union overlapping spans: "colleague John" (rule) + "John Smith" (NER) -> "John Smith".
     merged: list[list[int]] = []
     for s, e in sorted(found):
@@ -496,7 +626,12 @@ def find(text: str) -> list[tuple[int, int, str]]:
 
 
 def redact(text: str) -> Redaction:
-    """Replace each item of personal data with a placeholder such as [NHS number]."""
+    """Replace each item of personal data with a placeholder such as [NHS number].
+
+    The text is normalised first (`bot.core.text.normalise`, line breaks kept), whoever calls:
+    a zero-width space or full-width digits would otherwise hide a number from every rule.
+    """
+    text = normalise(text, single_line=False)
     spans = find(text)
     if not spans:
         return Redaction(text=text, kinds=())

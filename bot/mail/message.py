@@ -9,6 +9,12 @@ from bot.core.escalation import FIELD_LABELS
 from bot.store.escalations import Escalation
 
 
+def _indented(value: str) -> str:
+    """A multi-line answer with its later lines indented, so none can pass for a line of the
+    email's own ("Subject: ...", "Reply to: ..."). Control characters are gone already."""
+    return "\n    ".join(value.splitlines())
+
+
 def build_message(e: Escalation, sender: str, to: str) -> EmailMessage:
     """Subject with the reference; the redacted question; the card's answers; who asked and when;
     the passages the bot showed with their sources. The Message-ID is the idempotency key."""
@@ -29,12 +35,12 @@ def build_message(e: Escalation, sender: str, to: str) -> EmailMessage:
         f"Asked at: {e.created_at.strftime('%d %B %Y %H:%M UTC')}",
         "",
         "Question (personal data removed by the assistant):",
-        e.question,
+        _indented(e.question),
         "",
         "Summary confirmed by the staff member:",
     ]
     for key, label in FIELD_LABELS.items():
-        lines.append(f"- {label}: {e.fields.get(key, '').strip() or '(not given)'}")
+        lines.append(f"- {label}: {_indented(e.fields.get(key, '').strip()) or '(not given)'}")
     lines += ["", "What the assistant showed them from the council's documents:"]
     if not e.passages:
         lines.append("(no passages)")

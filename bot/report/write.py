@@ -90,11 +90,25 @@ def _num(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
 
+# What a spreadsheet reads as the start of a formula (OWASP, CSV injection). Staff type the
+# questions these files hold: `=HYPERLINK("https://evil.example.com","Click")` would be a live link
+# in Excel. Such a cell gets a leading single quote, so it shows as the text it was.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> object:
+    """A CSV cell a spreadsheet will not evaluate: text that could start a formula is quoted;
+    numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _csv(path: Path, header: list[str], rows: Iterable[Iterable[object]]) -> Path:
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(header)
-        writer.writerows(rows)
+        writer.writerow([safe_cell(h) for h in header])
+        writer.writerows([safe_cell(cell) for cell in row] for row in rows)
     return path
 
 

@@ -21,6 +21,20 @@ CORPUS = Path(__file__).resolve().parents[1] / "data" / "pii_corpus.jsonl"
 LINES = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
 PERSONAL = [c for c in LINES if c["pii"]]
 CLEAN = [c for c in LINES if not c["pii"]]
+ORDINARY = redaction_measure.load(redaction_measure.ORDINARY)
+# The kinds issue 22 found leaking or not covered, each of which the corpus must hold.
+NEW_KINDS = {
+    "NHS number",
+    "NI number",
+    "phone number",
+    "date of birth",
+    "name",
+    "email address",
+    "address",
+    "postcode",
+    "sort code",
+    "account number",
+}
 TITLES = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor", "cllr", "councillor", "sir", "dame"}
 
 
@@ -37,6 +51,11 @@ def _survives(part: str, text: str) -> bool:
 def test_corpus_is_big_enough() -> None:
     assert len(PERSONAL) >= 60
     assert len(CLEAN) >= 30
+    assert sum(len(c["pii"]) for c in PERSONAL) >= 200
+    assert len(ORDINARY) >= 200
+    fields = [c for c in PERSONAL if "field" in c]
+    assert {k for c in fields for k in c["kinds"]} >= NEW_KINDS  # every kind typed into the card too
+    assert {k for c in PERSONAL if "field" not in c for k in c["kinds"]} >= NEW_KINDS
     for case in PERSONAL:
         assert set(case["kinds"]) <= set(KINDS)
         for part in case["pii"]:
@@ -84,6 +103,63 @@ def test_corpus_counts_in_both_directions_are_zero(capsys: pytest.CaptureFixture
         print(f"\n{found.personal_items} personal items: {kept} kept, {removed} other words removed")
     assert found.kept == []
     assert found.removed == []
+
+
+def test_personal_data_in_every_format_and_every_input_path_is_unreadable() -> None:
+    """Each corpus text through its own input path (a typed question, or a card field on Send):
+    no personal item can be read afterwards, whole or in part ("[date of birth] 85")."""
+    found = redaction_measure.errors(PERSONAL)
+    assert found.kept == [], f"{len(found.kept)} of {found.personal_items} readable: {found.kept[:10]}"
+
+
+def test_ordinary_questions_come_back_unchanged_and_raise_no_notice() -> None:
+    """Dog breeds, job titles, "Grace Period", "Will Writing", Lancashire places, a card's "Bcc:":
+    under 1% may change, and none of the named ones."""
+    changed = redaction_measure.changed_ordinary(ORDINARY)
+    assert len(changed) / len(ORDINARY) < 0.01, changed
+    named = ("Jack Russell", "Grace Period", "Will Writing", "Bcc", "Preston", "Burnley", "County Hall")
+    assert not [c for c in changed if any(n in c[0] for n in named)], changed
+
+
+@pytest.mark.parametrize(
+    "typed, kept",
+    [
+        ("born 12 Mar 85, in care", "born [date of birth], in care"),
+        ("DOB 12-Mar-1985", "DOB [date of birth]"),
+        ("my colleague Aleksandra Wiśniewska asked", "my colleague [name] asked"),
+        ("jane dot doe at gmail dot com", "[email address]"),
+        ("call 07700\u200b900321", "call [phone number]"),
+        ("NI ＱＱ６５４３２１Ａ", "NI [NI number]"),
+        ("NHS 943.476.5919 or 9434 765 919", "NHS [NHS number] or [NHS number]"),
+        ("QQ.12.34.56.C", "[NI number]"),
+        ("+44-7700-900123 or (01772) 254868", "[phone number] or [phone number]"),
+        ("lives at 12 Acacia Avenue, PR1 8XJ", "lives at [address], [postcode]"),
+        ("sort code 20-00-00, account 31926819", "sort code [sort code], account [account number]"),
+    ],
+)
+def test_the_formats_issue_22_saw_leak(typed: str, kept: str) -> None:
+    assert redact(typed).text == kept
+
+
+def test_card_fields_lose_control_characters_and_single_line_fields_lose_line_breaks() -> None:
+    """NUL, ESC and CR/LF typed into the card: an IG email line such as "Subject:" can't be faked."""
+    from bot.core.escalation import SEND, read_submission
+
+    data = {
+        "offer": "o1",
+        "question": "Line one\r\nSubject: urgent\x00",
+        "service": "Adults\r\nBcc: everyone@example.org\x1b[31m",
+        "ai_tool": "Copilot\u200b\x07",
+        "purpose": "First\r\r\n\n\nSecond",
+        "reply_to": "test.user@lancashire.gov.uk\u200b",
+    }
+    sub = read_submission(SEND, data)
+    assert sub.fields["question"] == "Line one\nSubject: urgent"
+    assert sub.fields["service"] == "Adults Bcc: [email address][31m"
+    assert sub.fields["ai_tool"] == "Copilot"
+    assert sub.fields["purpose"] == "First\n\nSecond"
+    assert sub.reply_to == "test.user@lancashire.gov.uk"
+    assert not any(c in "".join(sub.fields.values()) for c in "\x00\x1b\r\x07")
 
 
 def test_placeholders_and_order_of_kinds() -> None:

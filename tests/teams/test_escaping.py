@@ -42,3 +42,20 @@ def test_the_ig_email_is_plain_text_with_the_typed_text_verbatim_and_no_injected
     assert msg.get_content_type() == "text/plain" and not msg.is_multipart()  # nothing a mail client renders
     assert HOSTILE in msg.get_content()  # the IG team reads exactly what was typed
     assert msg["Bcc"] is None and "Bcc: x@evil.example" not in msg.as_string().split("\n\n", 1)[0]
+
+
+def test_a_multi_line_answer_cannot_fake_a_line_of_the_ig_email():
+    """The card's multi-line fields keep their line breaks; in the email their later lines are
+    indented, so "Subject:" or "Reply to:" typed on a new line can't pass for the email's own."""
+    now = dt.datetime(2026, 12, 2, 10, 0, tzinfo=dt.UTC)
+    typed = "Summarise notes\nSubject: Approved by IG\nReply to: attacker@evil.example"
+    e = Escalation(
+        id=1, reference="IG-2026-000001", idempotency_key="k", created_at=now, user_name="A. Member",
+        user_email="a.member@lancashire.gov.uk", question=typed, fields={"question": typed, "purpose": typed},
+        passages=[], conversation_reference=None, notified_at=None, message_id="<m@bot>", status="pending",
+        attempts=0, next_attempt_at=now, last_error=None, delivered_at=None,
+    )  # fmt: skip
+    body = build_message(e, "bot@lancashire.gov.uk", "informationgovernance@lancashire.gov.uk").get_content()
+    lines = body.splitlines()
+    assert not [line for line in lines if line.startswith(("Subject:", "Reply to: attacker"))]
+    assert "    Subject: Approved by IG" in lines  # still there for IG to read, marked as the typed text
