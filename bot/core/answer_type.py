@@ -109,3 +109,55 @@ def has(kind: AnswerType | None, sentence: str) -> bool:
     if kind is None:
         return True
     return bool(_FACT_RE[kind].search(sentence))
+
+
+class Detail(StrEnum):
+    """A detail finer than an AnswerType that a passage either gives or does not: a date is not
+    a clock time, a team is not a phone number. Asked for and missing from the best passage, it
+    marks a near miss ("What time does the County Hall session start?" over a bulletin that gives
+    the day and the place but no time), which retrieval scores alone cannot tell from an answer."""
+
+    CLOCK = "clock time"
+    PHONE = "phone number"
+    ADDRESS = "postal address"
+    PERSON = "named person"
+
+
+_DETAIL_ASKED = {
+    Detail.CLOCK: (
+        r"\bwhat time\b|\b(?:opening|closing|start|finish|end) (?:times?|hours?)\b|\bopen (?:till|until)\b"
+        r"|\b(?:does|do|will|is|are)\b[^?.!]{0,60}\b(?:start|finish|begin|end|open|close|kick off)\b"
+    ),
+    Detail.PHONE: (
+        r"\b(?:phone|telephone|mobile|contact|helpline) (?:number|no\.?)\b|\bnumber (?:for|to call|to ring)\b"
+    ),
+    Detail.ADDRESS: r"(?<!e-)(?<!email )(?<!e-mail )\baddress (?:of|for)\b|\bwhat(?:'s| is) the address\b|\bpostcode\b",
+    Detail.PERSON: (
+        r"\bwho (?:is|are|was|were|runs|leads|heads|chairs|manages)\b"
+        r"(?! (?:responsible|eligible|allowed|able|entitled))"
+        r"|\b(?:name of|head of|chief executive|speakers?|keynote|presenters?)\b"
+    ),
+}
+_DETAIL_ASKED_RE = {d: re.compile(p, re.I) for d, p in _DETAIL_ASKED.items()}
+_DETAIL_GIVEN = {
+    Detail.CLOCK: r"\b\d{1,2}(?:[.:]\d{2})? ?(?:am|pm)\b|\b\d{1,2}[.:]\d{2}\b|\b(?:noon|midday|midnight|o'clock)\b",
+    Detail.PHONE: r"\b0\d{2,4}[\s-]?\d{3}[\s-]?\d{3,4}\b|\bextension \d+|\+44",
+    Detail.ADDRESS: r"\b[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}\b|\b\d+ [A-Z][a-z]+ (?:Road|Street|Lane|Avenue|Way|Drive)\b",
+    Detail.PERSON: (
+        r"\b(?:Mr|Mrs|Ms|Dr|Cllr|Councillor|Professor)\.? [A-Z]|\b[A-Z][a-z]+ [A-Z][a-z]+, (?:our |the )?[A-Z]"
+    ),
+}
+_DETAIL_GIVEN_RE = {d: re.compile(p) for d, p in _DETAIL_GIVEN.items()}
+
+
+def asked_detail(question: str) -> Detail | None:
+    """The fine detail the question wants, if it names one."""
+    for detail, pattern in _DETAIL_ASKED_RE.items():
+        if pattern.search(question):
+            return detail
+    return None
+
+
+def gives(detail: Detail, text: str) -> bool:
+    """Whether a text holds that detail."""
+    return bool(_DETAIL_GIVEN_RE[detail].search(text))

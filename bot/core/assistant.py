@@ -16,7 +16,7 @@ import numpy as np
 
 from bot.core.answer import Extract, citation, extract
 from bot.core.answer_cache import AnswerCache
-from bot.core.answer_type import asked
+from bot.core.answer_type import asked, asked_detail, gives
 from bot.core.background import Background, bank
 from bot.core.decide import DecisionModel, Features, committed, inputs
 from bot.core.embed import Embedder
@@ -230,6 +230,7 @@ class Assistant:
     ) -> tuple[dict[str, float], list[Hit], Extract]:
         """What the decision weighs, as measured on this index (before the background)."""
         kind = asked(asked_as or question)
+        detail = asked_detail(asked_as or question)
         passages = self._passages(hits, snapshot)
         ex = extract(vector, passages, self._sentence_vectors, kind)
         dense_first = snapshot.search(vector[None, :], 1)[0]
@@ -255,6 +256,7 @@ class Assistant:
             "type_asked": float(kind is not None),
             "type_found": float(kind is not None and ex.type_found),
             "unseen": snapshot.keywords.unseen(question),
+            "detail_missing": float(detail is not None and not any(gives(detail, p.chunk.text) for p in passages)),
         }
         return values, passages, ex
 

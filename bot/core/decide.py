@@ -12,7 +12,9 @@ choice already produced:
   question's vocabulary it holds;
 - type_asked, type_found: the question asks for a date, money, a contact, a place or a period,
   and the chosen sentences hold one;
-- unseen: the share of the question's words that appear in no document at all.
+- unseen: the share of the question's words that appear in no document at all;
+- detail_missing: the question asks for a clock time, a phone number, a postal address or a
+  named person, and no quoted passage gives one (answer_type.Detail): a near miss.
 
 Each of these is measured on the index it came from, and judged against that index's own
 background (bot/core/background.py): how many background spreads it stands above what a bank of
@@ -54,11 +56,12 @@ MEASURES = (
     "type_asked",
     "type_found",
     "unseen",
+    "detail_missing",
 )
 # Yes/no measures mean the same on any index; the others are judged against the index's
 # background (bot/core/background.py). The two cosines are also kept as they are: a cosine's
 # scale does not grow with the corpus, and near 0.7 it says "the same thing" on any index.
-FLAGS = ("agree", "type_asked", "type_found")
+FLAGS = ("agree", "type_asked", "type_found", "detail_missing")
 SCALED = tuple(n for n in MEASURES if n not in FLAGS)
 COSINES = ("dense_top", "sentence_sim")
 NAMES = (*(f"{n}_vs_background" for n in SCALED), *FLAGS, *(f"{n}_cosine" for n in COSINES))

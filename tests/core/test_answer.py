@@ -68,3 +68,17 @@ def test_answers_stay_short(embedder):
     text = " ".join(f"Rule {n}: staff must fill in form F{n} for request type {n}." for n in range(1, 12))
     ex = _answer(embedder, "Which form is for request type 7?", _hit("Forms", text))
     assert "F7" in ex.text and len(ex.text.split()) <= 45
+
+
+def test_a_detail_finer_than_a_date_or_a_team_is_asked_for_and_looked_for():
+    from bot.core.answer_type import Detail, asked_detail, gives
+
+    assert asked_detail("What time does the County Hall conference start?") is Detail.CLOCK
+    assert asked_detail("What's the phone number for the IG team?") is Detail.PHONE
+    assert asked_detail("Who is the head of the Change Service?") is Detail.PERSON
+    assert asked_detail("What's the address of the Whitecross Neighbourhood Centre?") is Detail.ADDRESS
+    # a date, a team and an email address are not these details
+    for question in ("When is the last conference?", "Who do I contact about AI?", "What's the IG email address?"):
+        assert asked_detail(question) is None
+    assert gives(Detail.CLOCK, "Doors open at 9.30am.") and not gives(Detail.CLOCK, "On Wednesday 27 November.")
+    assert gives(Detail.PHONE, "Call 01772 533000.") and not gives(Detail.PHONE, "Contact the IG Team.")
