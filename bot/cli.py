@@ -172,11 +172,11 @@ def calibrate_cmd(label_sets: tuple[str, ...], write: bool) -> None:
     from bot.core.calibrate import (
         Row,
         answerable_here,
-        by_size,
         fit,
+        held_out,
         knowledge_bases,
         labels_from_rows,
-        leave_one_set_out,
+        summary,
         weights_table,
     )
     from bot.core.decide import DecisionModel
@@ -216,14 +216,11 @@ def calibrate_cmd(label_sets: tuple[str, ...], write: bool) -> None:
     model = fit([r.features for r in rows], [r.answerable for r in rows], "; ".join(names), [r.size for r in rows])
     click.echo(f"fitted on {len(rows)} labels ({sum(r.answerable for r in rows)} answerable): {model.fitted_on}")
     click.echo("cross-validated: " + json.dumps(model.cv))
-    by_set: dict[str, tuple[list, list]] = {}
-    for r in rows:
-        by_set.setdefault(r.label_set, ([], []))
-        by_set[r.label_set][0].append(r.features)
-        by_set[r.label_set][1].append(r.answerable)
-    if len(by_set) > 1:
-        click.echo("accuracy on each set, fitted on the others: " + json.dumps(leave_one_set_out(by_set)))
-        sizes = by_size(rows)
+    if len({r.label_set for r in rows}) > 1:
+        said = held_out(rows)
+        sizes = summary(rows, said, "size")
+        sets_ = {name: s["accuracy"] for name, s in summary(rows, said, "label_set").items()}
+        click.echo("accuracy on each set, fitted on the others: " + json.dumps(sets_))
         click.echo("on each knowledge-base size, fitted without the question's set: " + json.dumps(sizes))
         model = replace(model, cv={**(model.cv or {}), "by_knowledge_base_size": sizes})
     click.echo("standardised weights:\n" + weights_table(model))

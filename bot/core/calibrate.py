@@ -120,23 +120,6 @@ def fit(
     return DecisionModel(mean, scale, m.coef_[0].astype(np.float64), float(m.intercept_[0]), 0.5, fitted_on, cv)
 
 
-def leave_one_set_out(sets: dict[str, tuple[list[Features], list[bool]]]) -> dict[str, float]:
-    """For each label set: the accuracy of a fit on all the other sets. Folds mix every set's
-    questions; this says how the decision does on a set written apart, in its own wording."""
-    out = {}
-    for name, (features, labels) in sets.items():
-        rest = [(f, lab) for other, (fs, ls) in sets.items() if other != name for f, lab in zip(fs, ls)]
-        if not rest or not features:
-            continue
-        x = np.stack([f.vector() for f, _ in rest])
-        y = np.asarray([lab for _, lab in rest], dtype=int)
-        if len(set(y)) < 2:
-            continue
-        p = _fit_predict(x, y, np.stack([f.vector() for f in features]))
-        out[name] = round(float(((p >= 0.5) == np.asarray(labels)).mean()), 4)
-    return out
-
-
 def weights_table(model: DecisionModel) -> str:
     """One line per feature: its standardised weight, largest effect first."""
     order = np.argsort(-np.abs(model.coef))
@@ -182,14 +165,10 @@ class Row:
     size: str
 
 
-def by_size(rows: list[Row]) -> dict[str, dict[str, float]]:
-    """For each knowledge-base size: answer recall, decline specificity and their mean (balanced
-    accuracy) of a fit that never saw the label set each question comes from."""
-    from collections import defaultdict
-
+def held_out(rows: list[Row]) -> np.ndarray:
+    """Each row's answer-or-decline from a fit, weighed by size, that never saw its label set."""
     said = np.zeros(len(rows), dtype=bool)
-    names = sorted({r.label_set for r in rows})
-    for name in names:
+    for name in sorted({r.label_set for r in rows}):
         train = [r for r in rows if r.label_set != name]
         test = [i for i, r in enumerate(rows) if r.label_set == name]
         if not test or len({r.answerable for r in train}) < 2:
@@ -198,19 +177,33 @@ def by_size(rows: list[Row]) -> dict[str, dict[str, float]]:
         y = np.asarray([r.answerable for r in train], dtype=int)
         p = _fit_predict(x, y, np.stack([rows[i].features.vector() for i in test]), [r.size for r in train])
         said[test] = p >= 0.5
-    out: dict[str, dict[str, float]] = {}
+    return said
+
+
+def summary(rows: list[Row], said: np.ndarray, key: str) -> dict[str, dict[str, float]]:
+    """Accuracy, answer recall, decline specificity and their balanced mean, per `key` (the
+    knowledge-base "size" or the "label_set")."""
+    from collections import defaultdict
+
     groups: dict[str, list[int]] = defaultdict(list)
     for i, r in enumerate(rows):
-        groups[r.size].append(i)
-    for size, idx in groups.items():
+        groups[getattr(r, key)].append(i)
+    out: dict[str, dict[str, float]] = {}
+    for name, idx in groups.items():
         truth = np.array([rows[i].answerable for i in idx])
         guess = said[idx]
         recall = float(guess[truth].mean()) if truth.any() else float("nan")
         specificity = float((~guess[~truth]).mean()) if (~truth).any() else float("nan")
-        out[size] = {
+        out[name] = {
             "n": len(idx),
+            "accuracy": round(float((guess == truth).mean()), 4),
             "answer_recall": round(recall, 4),
             "decline_specificity": round(specificity, 4),
             "balanced_accuracy": round((recall + specificity) / 2, 4),
         }
     return out
+
+
+def by_size(rows: list[Row]) -> dict[str, dict[str, float]]:
+    """For each knowledge-base size: how a fit that never saw the question's label set does."""
+    return summary(rows, held_out(rows), "size")

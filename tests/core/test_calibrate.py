@@ -6,10 +6,23 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.core.calibrate import cross_validate, fit, labels_from_rows, leave_one_set_out
+from bot.core.calibrate import (
+    KnowledgeBase,
+    Labelled,
+    Row,
+    answerable_here,
+    cross_validate,
+    fit,
+    held_out,
+    knowledge_bases,
+    labels_from_rows,
+    summary,
+    weights,
+)
 from bot.core.decide import NAMES, DecisionModel, Features, committed
 from bot.core.records import Route
 
@@ -85,8 +98,9 @@ def test_each_set_is_scored_by_a_fit_that_never_saw_it():
         return features, labels
 
     sets = {"a": labelled(NAMES[0]), "b": labelled(NAMES[1])}
+    rows = [Row(f, lab, name, "any") for name, (fs, ls) in sets.items() for f, lab in zip(fs, ls)]
     # a fit that had seen a set would learn its signal; one that never saw it is left guessing
-    assert max(leave_one_set_out(sets).values()) <= 0.7
+    assert max(s["accuracy"] for s in summary(rows, held_out(rows), "label_set").values()) <= 0.7
     everything = fit(sets["a"][0] + sets["b"][0], sets["a"][1] + sets["b"][1])
     assert np.mean([everything.answers(f) == lab for f, lab in zip(*sets["a"])]) >= 0.9
 
@@ -121,3 +135,25 @@ def test_calibrate_prints_cross_validated_figures_and_writes_nothing_unless_aske
     assert "sentence_sim_cosine" in result.output  # every weight is shown
     assert "not written" in result.output
     assert committed_file.read_bytes() == before
+
+
+def test_smaller_knowledge_bases_are_cut_from_the_corpus_and_relabelled():
+    sources = [f"doc{i}.md" for i in range(12)]
+    kbs = knowledge_bases(sources, frozenset({"doc0.md"}))
+    assert kbs[0].size == "shipped" and kbs[-1].sources == frozenset(sources)
+    assert {kb.size for kb in kbs} == {"shipped", "1", "3", "10", "12"}
+    assert all(len(kb.sources) == int(kb.size) for kb in kbs[1:])
+    small = KnowledgeBase("one", "1", frozenset({"doc3.md"}))
+    # answerable only where the document that answers it is held; a decline stays a decline
+    assert answerable_here(Labelled("q", True, "set", "doc3.md"), small)
+    assert not answerable_here(Labelled("q", True, "set", "doc4.md"), small)
+    assert not answerable_here(Labelled("q", False, "set", None), small)
+
+
+def test_each_size_weighs_the_same_with_seven_tenths_on_answerable_questions():
+    labels = np.array([1, 0, 0, 0, 1, 1, 1, 1, 1, 0])
+    groups = ["small"] * 4 + ["big"] * 6
+    w = weights(labels, groups)
+    small, big = w[:4], w[4:]
+    assert small.sum() == pytest.approx(big.sum())
+    assert small[labels[:4] == 1].sum() / small.sum() == pytest.approx(0.7)
