@@ -445,3 +445,11 @@ async def test_a_suggestion_never_repeats_the_question_just_answered_however_it_
     titles = [a["title"] for a in (reply.get("suggestedActions") or {}).get("actions", [])]
     assert "Why was the Burnley conference session cancelled?" not in offered
     assert "Why was Burnley cancelled?" not in titles
+
+
+async def test_ai_for_a_press_release_about_a_service_is_not_handed_to_ig(http, bot_url, connector):
+    conv = f"a:{uuid.uuid4().hex}"
+    question = "Can I use Copilot to draft a press release about the new children's homes?"
+    replies = await say(http, bot_url, connector, conv, question)
+    assert cards(replies) == []  # answered or declined by the documents, no IG card
+    assert "Information Governance Team to decide" not in replies[0]["text"]
