@@ -121,17 +121,29 @@ def ask_cmd(question: str | None, as_json: bool, index: Path | None) -> None:
     except IndexMissing as exc:
         raise click.ClickException(str(exc)) from exc
     if question is not None:
-        _emit(assistant.answer(question), as_json)
+        _emit(_with_small_talk([question], assistant.answer_many)[0], as_json)
         return
     batch: list[str] = []
     for line in sys.stdin:
         batch.append(line.rstrip("\n"))
         if len(batch) == 32:
-            for answer in assistant.answer_many(batch):
+            for answer in _with_small_talk(batch, assistant.answer_many):
                 _emit(answer, as_json)
             batch.clear()
-    for answer in assistant.answer_many(batch):
+    for answer in _with_small_talk(batch, assistant.answer_many):
         _emit(answer, as_json)
+
+
+def _with_small_talk(questions: list[str], answer_many):  # type: ignore[no-untyped-def]
+    """Small talk gets its friendly reply, as in Teams (bot/core/small_talk.py). The contract has
+    three routes; its route is decline: nothing was answered from the documents, no citations,
+    which is how the eval sets label "thanks, that's all"."""
+    from bot.core.records import Answer, Route
+    from bot.core.small_talk import reply_to
+
+    talk = [reply_to(q) for q in questions]
+    rest = iter(answer_many([q for q, t in zip(questions, talk) if t is None]) if None in talk else [])
+    return [Answer(Route.DECLINE, t.text) if t else next(rest) for t in talk]
 
 
 # The decision's tuning labels: eval cases against the evaluation corpus, and the scope questions

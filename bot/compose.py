@@ -111,13 +111,13 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None, engine=No
 
 
 def _turn_json(turn) -> dict:  # type: ignore[no-untyped-def]
-    return {"question": turn.question, "said": turn.said}
+    return {"question": turn.question, "said": turn.said, "route": turn.route}
 
 
 def _turn_from_json(data: dict):  # type: ignore[no-untyped-def]
     from bot.teams.conversation import Turn
 
-    return Turn(data["question"], data["said"])
+    return Turn(data["question"], data["said"], data.get("route", ""))
 
 
 def _record_json(record) -> dict:  # type: ignore[no-untyped-def]

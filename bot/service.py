@@ -89,8 +89,11 @@ class Service:
         return self.state.in_flight > 1  # a lone question is not kept waiting for a batch
 
     def suggest(self, answer: Answer, asked: tuple[str, ...]) -> list[Suggestion]:
-        """Curated questions near the answer's sources (none until they are placed)."""
-        return self.suggestions.near(answer, asked) if self.suggestions is not None else []
+        """Curated questions near the answer's sources, none already answered or reworded from
+        `asked` (none until they are placed). Embeds the questions: call it off the event loop."""
+        if self.suggestions is None:
+            return []
+        return self.suggestions.near(answer, asked, similarity=self.score)
 
     def score(self, question: str, texts: list[str]) -> Sequence[float]:
         """How well each text answers the question (follow-ups pick their sentence with it)."""

@@ -46,7 +46,7 @@ def test_index_reports_a_missing_knowledge_folder(tmp_path: Path):
 
 def test_ask_json_batch_answers_every_sample_case_in_order(bulletin_index: Path):
     cases = load_cases(DATA / "sample_eval.jsonl")
-    questions = [c["question"] for c in cases] + ["", "<b>bold</b>"]
+    questions = [c["question"] for c in cases] + ["", "<b>bold</b>", "hiya", "thanks"]
     result = run("ask", "--json", "--index", str(bulletin_index), stdin="\n".join(questions) + "\n")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
@@ -59,6 +59,10 @@ def test_ask_json_batch_answers_every_sample_case_in_order(bulletin_index: Path)
             assert set(c) == {"position", "title", "source", "url", "quote"}
     failures = {c["id"]: problems(c, o) for c, o in zip(cases, outs) if problems(c, o)}
     assert failures == {}
+    # Small talk: a friendly reply, reported as decline (the contract's three routes; nothing quoted).
+    hiya, thanks = outs[-2:]
+    assert hiya["route"] == thanks["route"] == "decline" and not hiya["citations"]
+    assert hiya["text"].startswith("Hello!") and thanks["text"].startswith("You're welcome")
 
 
 def test_ask_single_question_json_and_readable(bulletin_index: Path):

@@ -15,7 +15,12 @@ AI?" is answered, with the IG contact, not handed over):
   count only in context: beside a strong term, or followed closely by a person ("photos of
   residents", not "photos of our new bridge", "published minutes of a Cabinet meeting");
 - a lookup (a question that starts "What…" / "Which…" or asks whether there is guidance, and
-  names no personal data at all) is not escalated by the classifier alone.
+  names no personal data at all) is not escalated by the classifier alone;
+- writing for the public (a press release, a speech, an announcement, a newsletter) is about a
+  subject, not about people's data: a service named as its subject ("the new children's homes",
+  "children's social care reform") is no personal data, and such writing naming none is not
+  escalated by the classifier alone. People in it still count ("photos of the children at the
+  holiday club for the newsletter", "a press release about a child in our care").
 """
 
 from __future__ import annotations
@@ -103,6 +108,28 @@ LOOKUP = re.compile(
 )
 
 
+# Writing meant for the public. "speech" only as a talk, not speech-to-text or speech analytics.
+PUBLIC_WRITING = re.compile(
+    r"\b(?:press releases?|media (?:releases?|statements?)|speech(?:es)?(?![- ](?:to|recognition|analytics))|"
+    r"(?:public )?announcements?|newsletters?|news (?:stories|story|items?|articles?)|blog posts?|"
+    r"social media posts?|posters?|leaflets?|headlines?)\b",
+    re.I,
+)
+# A service or policy area as the subject of what is written: no one's personal data.
+TOPIC = re.compile(
+    r"\b(?:(?:children|child|young people|adult|adults|older people|family|families|care leavers)(?:['’]s|['’])?\s+"
+    r"(?:homes?|services?|centres?|social care|social work|residential care|hubs?)"
+    r"(?:\s+(?:reform|system|sector|investment|funding|budget|strategy|plans?|programme|beds?))?"
+    r"|social care (?:reform|system|sector|investment|funding|budget|strategy|plans?|programme))\b",
+    re.I,
+)
+
+
+def public_writing(question: str) -> bool:
+    """A press release, speech, announcement or newsletter: writing about a subject, for the public."""
+    return bool(PUBLIC_WRITING.search(question))
+
+
 @dataclass(frozen=True)
 class RouteSignal:
     """Why the router said what it said: shown in logs and tests, never the question."""
@@ -176,6 +203,8 @@ def _near_products(word: str) -> tuple[str, ...]:
 def rule_terms(question: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The AI and personal-data terms the question names (lower case, sorted)."""
     ai = tuple(sorted({m.group(0).lower() for m in AI_TERMS.finditer(question)} | _misspelt_products(question)))
+    if public_writing(question):  # "a press release about the new children's homes": a subject, not people
+        question = TOPIC.sub(" ", question)
     strong = {m.group(0).lower() for m in PERSONAL_TERMS.finditer(question)}
     # what the redaction took out ("[name]", "[NHS number]") was personal data in the question
     strong |= {m.group(0).lower() for m in _REDACTED.finditer(question)}
@@ -220,10 +249,11 @@ def escalation_signal(question: str, vector: np.ndarray | None = None, model: Ro
     rule = bool(ai and personal)
     model = model or (load_model() if vector is not None else None)
     p = model.probability(vector, bool(ai), bool(personal)) if model is not None and vector is not None else None
-    # A question naming no personal data at all needs the classifier to be surer, and a lookup
-    # naming none is the documents' to answer, whatever the classifier says.
+    # A question naming no personal data at all needs the classifier to be surer, and a lookup or
+    # writing for the public naming none is the documents' to answer, whatever the classifier says.
     needed = (model.threshold if personal else max(model.threshold, NO_PERSONAL_MIN)) if model else 1.0
-    classifier = p is not None and p >= needed and not (is_lookup(question) and not personal)
+    documents = (is_lookup(question) or public_writing(question)) and not personal
+    classifier = p is not None and p >= needed and not documents
     return RouteSignal(
         escalate=rule or classifier,
         ai_terms=ai,

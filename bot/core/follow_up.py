@@ -1,4 +1,11 @@
-"""Answer the new part of a follow-up, and never say the same thing twice in a row.
+"""Tell a follow-up from a question of its own, answer the new part of a follow-up, and never
+say the same thing twice in a row.
+
+A message leans on the one before only when it cannot stand alone (`leans_on_previous`): it opens
+like a continuation ("and where is it?", "what about part-time staff?") with little of its own,
+or points back with a pronoun ("why was that?") and has at most two words of its own. "Is there
+still going to be a session in Burnley?" stands alone: an existential "is there" points at
+nothing, and it names its own subject.
 
 "When is the last employee conference session?" then "and where is it?": the follow-up is
 retrieved together with the question before it, so the same passage comes back. What the
@@ -18,6 +25,72 @@ from enum import StrEnum
 from bot.core.attribution import paragraphs, quoted_sentences, quotes
 from bot.core.records import Answer, Route
 from bot.core.text import sentences
+
+# Words that open a continuation of the last question.
+_OPENER = re.compile(
+    r"^(?:and|also|but|so|then|plus|or|what about|how about|what if|same for|same with|what else|anything else|"
+    r"and for|and what about|is that|was that|does that|did that)\b",
+    re.I,
+)
+# "What about X" and its kin name a new subject X for the same question.
+_SUBJECT_OPENER = re.compile(
+    r"^(?:and\s+)?(?:what about|how about|same for|same with|and for|what if|is that (?:the same |true )?for)\s+(.+)$",
+    re.I,
+)
+_POINTERS = frozenset(
+    re.findall(r"\S+", "it its it's that that's this those these they them their theirs he she him her his there one")
+)
+# "is there", "are there", "there is", "will there be": existential, pointing at nothing; nor
+# does "one of the conferences".
+_EXISTENTIAL = re.compile(
+    r"\bones? of\b|\b(?:is|are|was|were|will|would|could|can|might|should|has|have|isn't|aren't|wasn't|won't)\s+there\b"
+    r"|\bthere\s*(?:is|are|was|were|will|'s|’s|has|have|had|isn't|aren't|wasn't|won't|might|may|should|could|would)\b",
+    re.I,
+)
+# Words that carry no subject of their own: question words, auxiliaries, pronouns, fillers.
+_FUNCTION_WORDS = frozenset(
+    re.findall(
+        r"\S+",
+        """
+    a an the and or but so then also plus of to in on at by for from with about into over under after before as
+    what whats which who whom whose when where why how whether if is are was were be been being am do does did
+    done have has had having can could will would shall should may might must i me my mine we us our you your
+    yours it its it's that thats that's this these those they them their he she him her his there one ones same
+    not no yes any anything else some more less much many all each every other another just only still even
+    too very really please ok okay then than s t don't doesn't isn't aren't wasn't can't won't didn't i'm
+    get got go going gone need needs want tell know say said mean means happen happens happened does
+    off up out down
+    """,
+    )
+)
+LEAN_OWN_WORDS = 2  # a pointer plus at most this many words of its own leans on the last question
+OPENER_OWN_WORDS = 4  # an opener ("and", "what about") plus at most this many
+LEAN_MAX_WORDS = 12
+
+
+def own_words(question: str) -> list[str]:
+    """The words of a message that name something: not question words, pronouns or auxiliaries."""
+    return [w for w in re.findall(r"[a-z0-9]+(?:['’][a-z]+)?", question.lower()) if w not in _FUNCTION_WORDS]
+
+
+def leans_on_previous(question: str) -> bool:
+    """True when a message cannot stand alone: an opener ("and…", "what about…") with little of
+    its own, or a pronoun pointing back with at most LEAN_OWN_WORDS words of its own."""
+    text = " ".join(question.split())
+    words = text.split()
+    if not words or len(words) > LEAN_MAX_WORDS:
+        return False
+    own = own_words(text)
+    if _OPENER.match(text):
+        return len(own) <= OPENER_OWN_WORDS
+    pointing = [w for w in re.findall(r"[a-z]+(?:['’][a-z]+)?", _EXISTENTIAL.sub(" ", text.lower())) if w in _POINTERS]
+    return bool(pointing) and len(own) <= LEAN_OWN_WORDS
+
+
+def new_subject(follow_up: str) -> str | None:
+    """What a "what about X?" follow-up asks about instead ("part-time staff"); None for others."""
+    m = _SUBJECT_OPENER.match(" ".join(follow_up.split()))
+    return m.group(1).strip(" ?.!") if m else None
 
 
 class Want(StrEnum):
@@ -123,6 +196,39 @@ def focus(
             text = "\n\n".join([*notes, _lead(found[0], want), f"{sentence} [1]"])
             return replace(answer, text=text, citations=(replace(cited, position=1, quote=sentence),))
     return None
+
+
+def not_covered(answer: Answer, follow_up: str) -> Answer | None:
+    """When none of a follow-up's own words is in the passages quoted for it ("what about
+    part-time staff?" after a question about the conferences), the documents don't say: a reply
+    that says so and points at the passage it has (citation kept), instead of quoting it again.
+    `follow_up` must be the redacted message: its subject is repeated back. None when covered.
+
+    The route is decline: the person's question is one the documents don't answer, and that is
+    what the IG report's declined questions are for (bot/report/compute.py)."""
+    if answer.route is not Route.ANSWER or not answer.citations:
+        return None
+    subject = new_subject(follow_up)
+    words = own_words(subject if subject is not None else follow_up)
+    if not words:
+        return None
+    # the section's heading counts ("what about the conferences?"), the document's title does not
+    cited = " ".join(f"{c.title.split(' – ')[-1]} {c.quote}" for c in answer.citations)
+    found = {_stem(w) for w in re.findall(r"[a-z0-9]+", cited.lower())}
+    if any(_stem(w) in found for part in words for w in re.findall(r"[a-z0-9]+", part)):
+        return None
+    first = answer.citations[0]
+    section = first.title.split(" – ")[-1]
+    about = f"anything about {subject}" if subject else "anything about that"
+    return replace(
+        answer,
+        route=Route.DECLINE,
+        text=(
+            f"The documents I have don't say {about}. The nearest passage I found is the one on {section} [1]: "
+            "open the citation to read it in full, or check the intranet or ask your line manager."
+        ),
+        citations=(replace(first, position=1),),
+    )
 
 
 def nothing_new(answer: Answer, said_before: str) -> bool:

@@ -4,7 +4,10 @@ A document's owner writes questions for staff in its front matter or sidecar (`q
 Each is answered once per index (`Neighbourhood.build`); only those the documents answer are
 kept, placed at the sections their answers cite. After an answer, the questions placed at the
 sections it cites come first, then those at nearby sections of the same documents. A question
-whose answer would be the text just shown is never offered: clicking it would say nothing new.
+whose answer is already in the text just shown is never offered, however the person worded the
+question just answered ("Why was the Burnley one called off?" is answered by the sentence that
+"Why was the Burnley conference session cancelled?" gets): clicking it would say nothing new.
+Nor is one worded almost as the question just asked (embedding similarity of PARAPHRASE or more).
 """
 
 from __future__ import annotations
@@ -14,9 +17,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.core.records import Answer, Chunk, CuratedQuestion, Route
-from bot.core.text import shorten
+from bot.core.text import sentences, shorten
 
 TITLE_CHARS = 30  # Teams cuts longer suggested-action titles (measured in the Agents Playground)
+# Cosine similarity of all-MiniLM-L6-v2 above which two questions are taken as one reworded:
+# "Who should I talk to about AI and personal data?" / "Who do I contact about AI and personal
+# data?" score 0.88, while distinct questions about one section reach 0.80 ("When is the last
+# employee conference session?" / "Where was the first employee conference session?").
+PARAPHRASE = 0.85
+_MARKER = re.compile(r"\s*\[\d+\]")
 
 
 @dataclass(frozen=True)
@@ -101,16 +110,38 @@ class Neighbourhood:
                 best = min(best, 1 + gap) if best is not None else 1 + gap
         return best
 
-    def near(self, answer: Answer, asked: Iterable[str] = (), limit: int = 2) -> list[Suggestion]:
-        """Up to `limit` questions about the cited sections or nearby ones, nearest first."""
+    def near(
+        self,
+        answer: Answer,
+        asked: Iterable[str] = (),
+        limit: int = 2,
+        similarity: Callable[[str, list[str]], Sequence[float]] | None = None,
+    ) -> list[Suggestion]:
+        """Up to `limit` questions about the cited sections or nearby ones, nearest first, none
+        already answered by `answer` (the text as shown), asked already (`asked`), or worded like
+        the question just asked (the first of `asked`). `similarity(question, texts)` is the
+        embedding model's cosine, when there is one (one embedding: the question's)."""
         cited = {_key(c.source, c.title) for c in answer.citations}
-        skip = {_norm(a) for a in asked if a}
+        asked = [a for a in asked if a]
+        skip = {_norm(a) for a in asked}
+        shown = _norm(answer.text)
         ranked = []
         for i, placed in enumerate(self.placed):
             distance = self._distance(placed, cited)
             if distance is None or _norm(placed.suggestion.question) in skip:
                 continue
-            if _norm(placed.text) == _norm(answer.text):  # it would repeat the answer just given
+            if _already_said(placed.text, shown):  # it would repeat the answer just given
                 continue
             ranked.append((distance, i, placed.suggestion))
-        return [s for _, _, s in sorted(ranked)][:limit]
+        kept = [s for _, _, s in sorted(ranked)]
+        if similarity is not None and kept and asked:
+            close = similarity(asked[0], [s.question for s in kept])
+            kept = [s for s, c in zip(kept, close) if float(c) < PARAPHRASE]
+        return kept[:limit]
+
+
+def _already_said(text: str, shown: str) -> bool:
+    """True when every sentence `text` quotes is in `shown` (normalised: quotes and markers aside)."""
+    said = [_norm(s) for s in sentences(_MARKER.sub("", text))]
+    said = [s for s in said if s]
+    return bool(said) and all(s in shown for s in said)

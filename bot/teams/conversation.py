@@ -4,12 +4,14 @@ Pure logic over plain values (no botbuilder types), so the handler stays a thin 
 
 - mentions: in channels and group chats the bot answers only when @mentioned, with the mention
   text removed from the question;
-- memory: the last *redacted* question per conversation and person, and what the bot said to
-  it, bounded in size and age, so a follow-up ("and what form do I fill in?") is answered in
-  the context of the turn before, and the same text is never sent twice in a row;
+- memory: the last *redacted* question per conversation and person, what the bot said to it and
+  its route, bounded in size and age, so a follow-up ("and what form do I fill in?") is answered
+  in the context of the turn before, and the same text is never sent twice in a row. Only a
+  message that cannot stand alone (bot.core.follow_up.leans_on_previous) after an *answer* is a
+  follow-up: never after an IG hand-off or a decline;
 - suggestions: three questions after the welcome, and questions the same or nearby sections
-  answer after an answer (bot.core.suggest), in a message that still reads well once Teams
-  has removed its buttons;
+  answer after an answer (bot.core.suggest), as buttons on the answer itself, named in the
+  welcome's text so that it still reads well once Teams has removed its buttons;
 - recent replies: what each recent answer was, keyed by the reply's activity id, so feedback
   clicked on it can be stored with the (redacted) question and the answer.
 """
@@ -24,6 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from bot.core.follow_up import leans_on_previous
 from bot.core.records import Answer, Route
 from bot.core.suggest import Suggestion
 
@@ -34,10 +37,6 @@ WELCOME_SUGGESTIONS = (
 )
 WELCOME_QUESTIONS = tuple(s.question for s in WELCOME_SUGGESTIONS)
 
-# Words that make a short question lean on the one before it.
-_OPENERS = re.compile(r"^(and|also|but|so|then|plus|what about|how about|same for|what else)\b", re.I)
-_ANAPHORA = re.compile(r"\b(it|its|that|this|those|these|they|them|their|there|he|she|one)\b", re.I)
-FOLLOW_UP_MAX_WORDS = 10
 CONTEXT_MAX_CHARS = 400
 
 SCOPED = frozenset({"channel", "groupChat"})
@@ -58,12 +57,10 @@ def strip_mentions(text: str, mention_texts: Iterable[str]) -> str:
     return " ".join(text.split())
 
 
-def is_follow_up(question: str) -> bool:
-    """A short question that starts like a continuation or points back ("it", "that")."""
-    words = question.split()
-    if not words or len(words) > FOLLOW_UP_MAX_WORDS:
-        return False
-    return bool(_OPENERS.match(question.strip()) or _ANAPHORA.search(question))
+def is_follow_up(question: str, before: Turn | None) -> bool:
+    """A message that cannot stand alone, right after an answer. After an IG hand-off or a
+    decline there is no answer to continue: the message is asked on its own."""
+    return before is not None and before.route == Route.ANSWER.value and leans_on_previous(question)
 
 
 def with_context(previous: str, question: str) -> str:
@@ -119,18 +116,20 @@ class AnswerRecord:
 
 @dataclass(frozen=True)
 class Turn:
-    """The last exchange in a conversation: the redacted question and the text the bot sent."""
+    """The last exchange in a conversation: the redacted question, the text the bot sent and
+    its route ("answer", "escalate", "decline"; "" when stored before routes were kept)."""
 
     question: str
     said: str
+    route: str = ""
 
 
 def suggestions_for(
     answer: Answer, near: Callable[[Answer, tuple[str, ...]], list[Suggestion]], asked: tuple[str, ...]
 ) -> list[Suggestion]:
     """What to offer after an answer: questions about the cited or nearby sections; after a
-    decline, the welcome's questions (the bot has nothing nearby to go on)."""
-    if answer.route is Route.DECLINE:
+    decline with no passage, the welcome's questions (the bot has nothing nearby to go on)."""
+    if answer.route is Route.DECLINE and not answer.citations:
         skip = {a.lower().strip(" ?") for a in asked}
         return [s for s in WELCOME_SUGGESTIONS if s.question.lower().strip(" ?") not in skip][:2]
     return near(answer, asked)
@@ -141,10 +140,8 @@ def _listed(questions: list[str], conjunction: str) -> str:
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + f" {conjunction} " + quoted[-1]
 
 
-def offer_text(suggestions: list[Suggestion], welcome: bool = False) -> str:
-    """The words that carry the buttons. Teams drops the buttons once the person replies, so
-    the message names the questions itself and still makes sense without them."""
+def offer_text(suggestions: list[Suggestion]) -> str:
+    """The words that carry the welcome's buttons. Teams drops the buttons once the person
+    replies, so the message names the questions itself and still makes sense without them."""
     questions = [s.question for s in suggestions]
-    if welcome:
-        return f"To get started, you could ask {_listed(questions, 'or')}, or type your own question."
-    return f"Related questions these documents answer: {_listed(questions, 'and')}"
+    return f"To get started, you could ask {_listed(questions, 'or')}, or type your own question."

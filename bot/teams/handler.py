@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import date
 from http import HTTPStatus
 
@@ -17,9 +18,10 @@ from botbuilder.schema import Activity, ChannelAccount
 from bot.config import Settings
 from bot.core.attribution import attribute
 from bot.core.escalation_classifier import rule_terms
-from bot.core.follow_up import focus, nothing_new, point_back
+from bot.core.follow_up import focus, not_covered, nothing_new, point_back
 from bot.core.privacy import redact
 from bot.core.records import Answer, Route
+from bot.core.small_talk import Kind, SmallTalk, reply_to
 from bot.core.suggest import Suggestion, button_title
 from bot.core.text import clean
 from bot.service import Service
@@ -113,49 +115,63 @@ class GovernanceBot(ActivityHandler):
         if command is not None:
             await self._run_command(command, turn_context)
             return
-        follow_up = before is not None and is_follow_up(clean(text))
-        asking = with_context(before.question, text) if follow_up else text
+        talk = reply_to(text, contacts(self._settings)[0])
+        if talk is not None:
+            await self._small_talk(turn_context, key, talk, personal=scope in (None, "personal"))
+            return
+        follow_up = is_follow_up(clean(text), before)
+        asking = with_context(before.question, text) if follow_up and before else text
         pending = asyncio.ensure_future(self._service.answer(asking))
         done, _ = await asyncio.wait({pending}, timeout=self._typing_delay)
         if not done:
             await turn_context.send_activity(typing_activity())
         answer = await pending
         asked = answer.question  # redacted by the core, with its context: all the bot remembers
-        shown, focused = await self._shown(answer, text if follow_up else "")
+        # The message alone, redacted: what an IG card asks and what a "what about…?" is about,
+        # never glued to the question before it.
+        own = await asyncio.get_running_loop().run_in_executor(None, _redacted, text) if follow_up else asked
+        shown, focused = await self._shown(answer, own if follow_up else "")
+        uncovered = not_covered(shown, own) if follow_up and not focused else None
+        if uncovered is not None:  # a follow-up the passage doesn't answer: say so, don't repeat it
+            shown = uncovered
         repeated = (
             before is not None and shown.route is Route.ANSWER and not focused and nothing_new(shown, before.said)
         )
         if repeated:  # never the same text twice in a row: say so, and point to the passage
             shown = point_back(shown)
-        sent = await turn_context.send_activity(answer_activity(shown))
-        if answer.route is Route.ESCALATE and self._escalations is not None:
-            await self._escalations.offer(turn_context, answer)
-        elif answer.route is Route.ANSWER and self._escalations is not None and rule_terms(answer.question)[0]:
-            # A policy lookup about AI is the documents' to answer; IG is one click away all the same.
-            await self._escalations.offer(turn_context, answer, behind_a_button=True)
+        suggestions: list[Suggestion] = []
         if scope in (None, "personal"):
-            asked_before = tuple(q for q in (asked, before.question if before else "") if q)
-            suggestions = suggestions_for(answer, self._service.suggest, asked_before)
+            asked_before = tuple(q for q in (own, asked, before.question if before else "") if q)
+            suggestions = await asyncio.get_running_loop().run_in_executor(
+                None, suggestions_for, shown, self._service.suggest, asked_before
+            )
             if suggestions:
                 self._offer(key, suggestions)
-                # A message of its own: a message that carries suggested actions is shown as
-                # plain text in Teams clients (the Agents Playground), losing its citations.
-                await turn_context.send_activity(text_activity(safe_text(offer_text(suggestions)), suggestions))
-        if answer.route is not Route.DECLINE and asked:
-            self._memory.put(key, Turn(asked, shown.text))
+        # One message: the suggestions ride on the answer as buttons (docs/behaviour.md says how
+        # the Agents Playground shows such a message).
+        sent = await turn_context.send_activity(answer_activity(shown, suggestions))
+        if answer.route is Route.ESCALATE and self._escalations is not None:
+            await self._escalations.offer(turn_context, replace(answer, question=own))
+        elif answer.route is Route.ANSWER and self._escalations is not None and rule_terms(answer.question)[0]:
+            # A policy lookup about AI is the documents' to answer; IG is one click away all the same.
+            await self._escalations.offer(turn_context, replace(answer, question=own), behind_a_button=True)
+        if asked:  # a decline or a hand-off is remembered too: what comes next is not its follow-up
+            self._memory.put(key, Turn(asked, shown.text, shown.route.value))
         if sent is not None and sent.id:
             cited = tuple(c.title for c in shown.citations)
-            self._recent.put(sent.id, AnswerRecord(asked, shown.text, answer.route.value, cited))
+            self._recent.put(sent.id, AnswerRecord(asked, shown.text, shown.route.value, cited))
         elapsed = (time.perf_counter() - started) * 1000
         try:
             conversation = activity.conversation.id if activity.conversation else ""
-            self._service.record(conversation, answer, elapsed)  # queues the row: must not block the loop
+            # queues the row (must not block the loop); with the route shown: a follow-up the
+            # documents don't cover is a declined question for the IG report
+            self._service.record(conversation, replace(answer, route=shown.route), elapsed)
         except Exception as exc:  # the staff member has the answer; a lost row must not become an error
             log.error("could not record the turn: %s", type(exc).__name__)  # no SQL: it holds the question
         # Never log the question: it may hold personal data. Log what the bot did.
         log.info(
             "answered route=%s confidence=%.3f citations=%d redacted=%s follow_up=%s focused=%s repeated=%s ms=%.0f",
-            answer.route.value,
+            shown.route.value,
             answer.confidence,
             len(answer.citations),
             ",".join(answer.redacted) or "-",
@@ -164,6 +180,20 @@ class GovernanceBot(ActivityHandler):
             repeated,
             (time.perf_counter() - started) * 1000,
         )
+
+    async def _small_talk(self, turn_context: TurnContext, key: str, talk: SmallTalk, personal: bool) -> None:
+        """A greeting, thanks or goodbye gets a short reply of its own. It is not a question: it
+        is not written to the conversation log (the IG report counts questions, and "hiya"
+        is neither answered from the documents nor a gap in them), and it leaves the
+        conversation's memory alone, so it never becomes the context of a follow-up."""
+        text = talk.text
+        suggestions: tuple[Suggestion, ...] = ()
+        if personal and talk.kind in (Kind.GREETING, Kind.ABOUT):
+            suggestions = WELCOME_SUGGESTIONS
+            self._offer(key, suggestions)
+            text = f"{text}\n\n{offer_text(list(suggestions))}"
+        await turn_context.send_activity(text_activity(safe_text(text), suggestions))
+        log.info("small talk kind=%s", talk.kind.value)
 
     def _state(self, key: str) -> tuple[dict[str, str] | None, Turn | None]:
         """The buttons last offered in this conversation, and its last exchange."""
@@ -246,7 +276,7 @@ class GovernanceBot(ActivityHandler):
             await turn_context.send_activity(text_activity(welcome))
             self._offer(_memory_key(activity), WELCOME_SUGGESTIONS)
             await turn_context.send_activity(
-                text_activity(safe_text(offer_text(list(WELCOME_SUGGESTIONS), welcome=True)), WELCOME_SUGGESTIONS)
+                text_activity(safe_text(offer_text(list(WELCOME_SUGGESTIONS))), WELCOME_SUGGESTIONS)
             )
         elif bot_added:  # in a chat or channel, greet once when the bot arrives, not every new member
             examples = "\n".join(f"- {safe_text(q)}" for q in WELCOME_QUESTIONS)

@@ -100,9 +100,10 @@ def suggested(suggestions: Sequence[Suggestion]) -> SuggestedActions | None:
 
 
 def answer_activity(answer: Answer, suggestions: Sequence[Suggestion] = ()) -> Activity:
-    """A Teams message for an Answer: one root Message entity, AI-labelled, with citations and
-    feedback buttons; always under the Teams size limit. Suggestions are better sent on their
-    own (bot.teams.handler): a client may render a message with buttons as plain text."""
+    """A Teams message for an Answer: one root Message entity, AI-labelled, with citations,
+    feedback buttons and the suggested questions as buttons, all in one message; always under
+    the Teams size limit. The Agents Playground shows a message with buttons as plain text
+    (docs/behaviour.md); Teams keeps its citations."""
     entity = MessageEntity(citation=[claim(c) for c in answer.citations[:MAX_CITATIONS]])
     activity = Activity(
         type=ActivityTypes.message,

@@ -102,3 +102,23 @@ def test_a_policy_lookup_about_ai_is_answered_not_handed_over(assistant):
         answer = assistant.answer(question)
         assert answer.route is Route.ANSWER, question
         assert "Generative Artificial Intelligence" in answer.text or "Information Governance" in answer.text
+
+
+def test_writing_for_the_public_about_a_service_is_not_personal_data_but_people_in_it_are(embedder):
+    # A service named as the subject of a press release, speech, announcement or newsletter is no
+    # one's personal data (issue 20: the children's homes press release was handed to IG).
+    cases = {
+        "Can I use Copilot to draft a press release about the new children's homes?": False,
+        "Can I use ChatGPT to write a speech for the council leader?": False,
+        "Can I use AI to write a public announcement about the new children's homes?": False,
+        "Can I use Copilot to write a newsletter article about children's social care reform?": False,
+        "Can I use ChatGPT to write a speech about our children's homes investment?": False,
+        "Can I use ChatGPT to write a press release about a child who was adopted?": True,
+        "Can I use Copilot to write a press release about the family who complained?": True,
+        "Can I use Copilot to write a newsletter item with quotes from residents of our children's homes?": True,
+        "Can I use AI to write a speech for the children's services awards using case studies of care leavers?": True,
+        "Can I use speech-to-text to write up interviews with children?": True,
+        "Can Copilot summarise the case notes from our children's homes?": True,  # not writing for the public
+    }
+    vectors = embedder.encode(list(cases))
+    assert {q: escalation_signal(q, v).escalate for q, v in zip(cases, vectors)} == cases

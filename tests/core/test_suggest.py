@@ -54,3 +54,35 @@ def test_curated_questions_come_from_front_matter_and_sidecars(tmp_path):
         CuratedQuestion("a.md", "What is A?"),
         CuratedQuestion("b.md", "How long is the B retention period?", "B retention"),
     ]
+
+
+def test_a_question_whose_answer_is_already_shown_is_not_offered_however_it_was_asked():
+    # "Why was the Burnley one called off?" is answered by the very sentence the curated
+    # "Why was the Burnley conference session cancelled?" gets: offering it would say nothing new.
+    heating = "We are sorry that we had to cancel our session in Burnley due to problems with the heating system."
+    answers = {
+        "Why was the Burnley conference session cancelled?": _answer("Conferences", f"{heating} [1]"),
+        "Will the last session be recorded?": _answer("Conferences", "We will also be recording this. [1]"),
+    }
+    curated = [CuratedQuestion("b.md", q) for q in answers]
+    hood = Neighbourhood.build(curated, [_chunk("Conferences")], lambda qs: [answers[q] for q in qs])
+    shown = _answer("Conferences", f"Due to problems with the heating system.\n\nFrom the bulletin: “{heating}” [1]")
+    near = hood.near(shown, asked=("Why was the Burnley one called off?",))
+    assert [s.question for s in near] == ["Will the last session be recorded?"]
+
+
+def test_a_question_worded_almost_as_the_one_just_asked_is_not_offered():
+    answers = {
+        "Who do I contact about AI and personal data?": _answer("AI", "Contact the IG team. [1]"),
+        "What must any use of AI comply with?": _answer("AI", "Data protection. [1]"),
+    }
+    curated = [CuratedQuestion("b.md", q) for q in answers]
+    hood = Neighbourhood.build(curated, [_chunk("AI")], lambda qs: [answers[q] for q in qs])
+    # a stand-in for the embedding model's cosine
+    close = {"Who do I contact about AI and personal data?": 0.88, "What must any use of AI comply with?": 0.46}
+    near = hood.near(
+        _answer("AI", "Something else. [1]"),
+        asked=("Who should I talk to about AI and personal data?",),
+        similarity=lambda q, texts: [close[t] for t in texts],
+    )
+    assert [s.question for s in near] == ["What must any use of AI comply with?"]

@@ -185,3 +185,10 @@ def ask(page, question: str) -> None:
     box.click()
     page.keyboard.type(question)
     page.keyboard.press("Enter")
+
+
+def hide_log(page) -> None:
+    """Close the Playground's log panel, which repeats the start of every message."""
+    button = page.get_by_role("button", name="Hide log panel")
+    if button.count():
+        button.click()

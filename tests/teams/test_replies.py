@@ -101,10 +101,8 @@ async def _app_with(bulletin_index, embedder, **settings):
     return runner, base
 
 
-# the answer is followed by a message of suggested follow-ups (personal chat)
-@pytest.mark.parametrize(
-    ("delay_ms", "expected"), [(0, ["typing", "message", "message"]), (60_000, ["message", "message"])]
-)
+# one message: the answer, with its suggested follow-ups as buttons (personal chat)
+@pytest.mark.parametrize(("delay_ms", "expected"), [(0, ["typing", "message"]), (60_000, ["message"])])
 async def test_typing_is_shown_only_while_an_answer_is_awaited(bulletin_index, embedder, delay_ms, expected):
     connector = await Connector().start()
     runner, base = await _app_with(bulletin_index, embedder, typing_delay_ms=delay_ms)

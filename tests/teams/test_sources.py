@@ -63,7 +63,7 @@ async def test_a_source_within_the_configured_age_is_dated_without_a_warning(ser
 async def test_help_welcome_and_declines_use_the_configured_team_and_mailbox(service):
     [help_reply] = await _send(service, "help")
     welcome, _questions = await _send(service, None, type="conversationUpdate", membersAdded=[{"id": "29:user-1"}])
-    [decline, _offer] = await _send(service, "Where can I buy a bus pass for my dog?")
+    [decline] = await _send(service, "Where can I buy a bus pass for my dog?")
     assert "can't find" in decline["text"]
     for text in (help_reply["text"], welcome["text"], decline["text"]):
         assert MAILBOX in text and TEAM in text and DEFAULT_MAILBOX not in text
