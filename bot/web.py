@@ -37,6 +37,19 @@ class ServiceState:
     in_flight: int = 0  # /api/messages requests being handled now (the batcher's hint)
     details: dict[str, Any] = field(default_factory=dict)
     probes: list[Callable[[], dict[str, Any]]] = field(default_factory=list)  # live figures, e.g. outbox
+    # Why the instance cannot serve now though loaded (e.g. the database is away): /healthz is 503 then
+    checks: list[Callable[[], str | None]] = field(default_factory=list)
+
+    def not_ready(self) -> list[str]:
+        reasons = []
+        for check in self.checks:
+            try:
+                reason = check()
+            except Exception as exc:  # a broken check is a reason too, not a 500 from /healthz
+                reason = f"health check failed ({type(exc).__name__})"
+            if reason:
+                reasons.append(reason)
+        return reasons
 
     def report(self) -> dict[str, Any]:
         out = dict(self.details)
@@ -158,8 +171,11 @@ def create_app(
         return response or web.Response(status=201)
 
     async def healthz(request: web.Request) -> web.Response:
-        status = 200 if state.ready else 503
-        return web.json_response({"ready": state.ready, "error": state.error, **state.report()}, status=status)
+        # Loaded is not enough: while the database is away, say so, so traffic goes elsewhere.
+        reasons = state.not_ready()
+        ready = state.ready and not reasons
+        error = state.error or ("; ".join(reasons) if reasons else None)
+        return web.json_response({"ready": ready, "error": error, **state.report()}, status=200 if ready else 503)
 
     async def on_startup(app: web.Application) -> None:
         if startup is not None:

@@ -41,7 +41,9 @@ from bot.store.clock import as_utc, utc_now
 from bot.store.db import metadata
 
 PENDING, SENDING, DELIVERED, FAILED = "pending", "sending", "delivered", "failed"
-DEFAULT_LEASE_S = 300.0  # longer than any transport's timeout: a live sender never loses its claim
+# Short, so a dead sender's email waits half a minute, not minutes; a live sender renews its claim
+# every third of it while the send is in flight (bot.mail.sender), however slow the server.
+DEFAULT_LEASE_S = 30.0
 
 escalations = Table(
     "escalation",
@@ -280,6 +282,28 @@ class EscalationStore:
                 update(outbox)
                 .where(outbox.c.escalation_id == escalation_id, _claimable(at))
                 .values(status=SENDING, lease_until=at + self.lease)
+            )
+        return result.rowcount == 1
+
+    def renew(self, escalation_id: int, at: dt.datetime | None = None) -> bool:
+        """Extend a claim held while sending: False if the row is no longer being sent."""
+        at = at or now()
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(outbox)
+                .where(outbox.c.escalation_id == escalation_id, outbox.c.status == SENDING)
+                .values(lease_until=at + self.lease)
+            )
+        return result.rowcount == 1
+
+    def renew_notification(self, escalation_id: int, at: dt.datetime | None = None) -> bool:
+        """Extend the claim on telling the staff member, while the message is on its way."""
+        at = at or now()
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                escalations.update()
+                .where(escalations.c.id == escalation_id, escalations.c.notified_at.is_(None))
+                .values(notify_lease_until=at + self.lease)
             )
         return result.rowcount == 1
 
