@@ -214,7 +214,7 @@ class EscalationStore:
                     escalations.insert().values(
                         idempotency_key=idempotency_key,
                         created_at=created,
-                        user_name=user_name,
+                        user_name=user_name[:200],  # a display name longer than the column: cut, not a failed Send
                         user_email=user_email,
                         question=question,
                         fields=fields,
