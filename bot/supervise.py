@@ -53,6 +53,7 @@ class Supervised:
         self.passes = 0
         self._failing_since: float | None = None
         self._last_ok: float | None = None
+        self.ok_since: float | None = None  # monotonic start of the current run of good passes
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
 
@@ -108,6 +109,7 @@ class Supervised:
     def _failed(self, exc: BaseException) -> None:
         self.failures += 1
         self.error = type(exc).__name__
+        self.ok_since = None
         if self.failures == 1:
             self._failing_since = time.monotonic()
             log.error("%s failed: %s at %s; retrying with backoff", self.name, self.error, where(exc))
@@ -115,6 +117,8 @@ class Supervised:
     def _succeeded(self) -> None:
         self.passes += 1
         self._last_ok = time.monotonic()
+        if self.ok_since is None:
+            self.ok_since = self._last_ok
         if self.failures:
             seconds = time.monotonic() - (self._failing_since or time.monotonic())
             log.warning("%s recovered after %d failed attempts over %.0f s", self.name, self.failures, seconds)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from functools import partial
 from types import SimpleNamespace
@@ -72,13 +73,44 @@ class OutboxSender:
     async def _call(self, fn, *args):
         return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
 
+    def _may_take_over(self) -> bool:
+        """Take over lapsed claims only once the database has answered this sender for a whole lease.
+
+        A claim also lapses while the database is away (nobody can renew it), though its sender
+        is alive and may have had the email accepted just before the outage. Once the database is
+        back, that sender records the delivery within a couple of seconds (`_settle`); a
+        sender that was cut off too must not resend it in the meantime. A sender that never lost
+        the database takes over a dead sender's claim as soon as it lapses.
+        """
+        steady = self.task.ok_since
+        return steady is not None and time.monotonic() - steady >= self.store.lease.total_seconds()
+
+    async def _settle(self, record: Callable[[], object], what: str) -> None:
+        """Record what was done (the server accepted the email; the staff member was told), retrying
+        every second while the database is away, so the claim is settled as soon as it is back (a
+        lapsed claim would have it done again)."""
+        failing = False
+        while True:
+            try:
+                await self._call(record)
+                return
+            except Exception as exc:
+                if self._stopping:
+                    raise
+                self.task.ok_since = None  # the database was lost mid-pass: no takeovers for a lease
+                if not failing:
+                    log.warning("%s done, not yet recorded (%s): retrying", what, type(exc).__name__)
+                failing = True
+                await asyncio.sleep(1.0)
+
     async def send_due(self) -> int:
         """One pass over the due rows; returns how many were delivered."""
         delivered = 0
-        for e in await self._call(self.store.due):
+        takeover = self._may_take_over()
+        for e in await self._call(partial(self.store.due, takeover=takeover)):
             if self._stopping:
                 break
-            if not await self._call(self.store.claim, e.id):
+            if not await self._call(partial(self.store.claim, e.id, takeover=takeover)):
                 continue  # another sender took it between our SELECT and our UPDATE
             try:
                 message = build_message(e, self.mail_from, self.mail_to)
@@ -94,7 +126,7 @@ class OutboxSender:
                     type(exc).__name__,
                 )
                 continue
-            await self._call(self.store.mark_delivered, e.id)
+            await self._settle(partial(self.store.mark_delivered, e.id), f"escalation {e.reference} email")
             delivered += 1
             log.info("escalation %s delivered via %s", e.reference, self.transport.name)
         await self.notify_delivered()
@@ -111,14 +143,16 @@ class OutboxSender:
             try:
                 await self._call(renew)
             except Exception as exc:  # the database away mid-send: carry on (a repeat keeps its Message-ID)
+                self.task.ok_since = None  # and take over no lapsed claim until it has answered for a lease
                 log.warning("%s: could not renew the claim (%s)", what, type(exc).__name__)
 
     async def notify_delivered(self) -> None:
         """Tell staff about delivered escalations not yet announced (also those another process sent)."""
         if self.on_delivered is None:
             return
-        for e in await self._call(self.store.unnotified):
-            if not await self._call(self.store.claim_notification, e.id):
+        takeover = self._may_take_over()
+        for e in await self._call(partial(self.store.unnotified, takeover=takeover)):
+            if not await self._call(partial(self.store.claim_notification, e.id, takeover=takeover)):
                 continue  # another sender is telling them
             try:
                 await self._renewing(
@@ -128,7 +162,7 @@ class OutboxSender:
                 log.warning("could not tell the staff member that %s was delivered", e.reference, exc_info=True)
                 await self._call(self.store.release_notification, e.id)
                 continue
-            await self._call(self.store.mark_notified, e.id)
+            await self._settle(partial(self.store.mark_notified, e.id), f"telling {e.reference}")
 
     async def _pass(self) -> float:
         """One supervised pass: send what is due, then how long until something else is."""
