@@ -368,6 +368,7 @@ async def test_a_new_topic_after_an_answer_is_answered_on_its_own(http, bot_url,
     assert "55 more beds" in reform["text"]
     [burnley, *_] = await say(http, bot_url, connector, conv, "Is there still going to be a session in Burnley?")
     assert "nothing to add" not in burnley["text"] and "social care" not in burnley["text"]
+    assert "heating" in burnley["text"]  # answered: the Burnley session was cancelled
     assert burnley["text"] == await alone(http, bot_url, connector, "Is there still going to be a session in Burnley?")
 
 
@@ -453,3 +454,33 @@ async def test_ai_for_a_press_release_about_a_service_is_not_handed_to_ig(http, 
     replies = await say(http, bot_url, connector, conv, question)
     assert cards(replies) == []  # answered or declined by the documents, no IG card
     assert "Information Governance Team to decide" not in replies[0]["text"]
+
+
+@pytest.mark.parametrize(
+    "question,fact",
+    [
+        ("When is the last conference?", "27 November"),
+        ("Will the conference be recorded?", "recording"),
+        ("What's the IG team's email address?", "informationgovernance@lancashire.gov.uk"),
+        ("what day of the week is the preston one", "Wednesday"),
+    ],
+)
+async def test_plain_questions_the_shipped_bulletin_answers_are_answered_with_a_citation(
+    http, bot_url, connector, question, fact
+):
+    # each declined before the decision judged scores against the index's own background
+    [reply, *_] = await say(http, bot_url, connector, f"a:{uuid.uuid4().hex}", question)
+    assert fact in reply["text"] and "won't guess" not in reply["text"]
+    assert reply["entities"][0]["citation"]
+
+
+async def test_a_version_the_bot_does_not_hold_is_named_before_what_it_quotes(http, bot_url, connector):
+    conv = f"a:{uuid.uuid4().hex}"
+    question = "What did the old 2023 version of the Generative AI policy say?"
+    [reply, *_] = await say(http, bot_url, connector, conv, question)
+    first = reply["text"].split("\n\n")[0]
+    assert first.startswith("I don't hold the 2023 version of that document.")
+    assert "Staff bulletin, week of 18 November 2024" in first
+    # and the next question, about what it does hold, gets no such note
+    [after, *_] = await say(http, bot_url, connector, conv, "Why was the Burnley conference cancelled?")
+    assert "I don't hold" not in after["text"] and "heating" in after["text"]
