@@ -46,7 +46,8 @@ AI_TERMS = re.compile(
     r"predictive (?:analytics|models?|tools?|software|risk)|cameras? that (?:detect|recognise|identify)|"
     r"tag (?:who|people|faces)|risk (?:scoring|prediction|models?)|"
     r"profiling|sentiment analysis|emotion (?:detection|recognition)|computer vision|"
-    r"otter(?:\.ai)?|magic notes|grammarly|intelligent recap|ai scribes?|scribe|voice clon(?:e|ing)|"
+    r"otter(?:\.ai)?|magic notes|grammarly|intelligent recaps?|teams premium|(?:premium|meeting|call) recaps?|"
+    r"ai scribes?|scribe|voice clon(?:e|ing)|"
     r"neural networks?|deep learning|ai[- ]powered|ai[- ]driven|ai tools?|ai platforms?|ai note-?takers?|"
     r"speech analytics|smart speakers?|predict(?:s|ing|ion)? (?:which|who|whether)|"
     r"(?:build|train)\w* (?:a|our own) model|models? that predicts?|"
@@ -70,7 +71,8 @@ PERSONAL_TERMS = re.compile(
     r"education,? health and care plans?|send support|meeting notes|interviews? with|"
     r"(?:older |disabled |vulnerable |homeless )?people(?: who| needing| reporting| at risk)|sickness|"
     r"gp (?:data|records)|deceased|members' |borrowing history|waiting lists?|home visits?|supervision|"
-    r"occupational health|(?:one|some|a member|members) of my team|"
+    r"occupational health|(?:one|some|a member|members) of my team|1:1s?(?: with)?|one[- ]to[- ]ones?|"
+    r"health (?:stuff|issues?|conditions?|problems?)|sar bundles?|sars\b|"
     r"cvs?|curricul(?:um|a) vitae|candidates?'?|shortlist\w*|job applications?|"
     r"kids'?|(?:birth|death|marriage) certificates?|requesters?'?s?|"
     r"individuals?|named|who is in|"
@@ -110,17 +112,19 @@ LOOKUP = re.compile(
 
 # Writing meant for the public. "speech" only as a talk, not speech-to-text or speech analytics.
 PUBLIC_WRITING = re.compile(
-    r"\b(?:press releases?|media (?:releases?|statements?)|speech(?:es)?(?![- ](?:to|recognition|analytics))|"
+    r"\b(?:press releases?|media (?:releases?|statements?)|web ?pages?|website (?:text|copy|content|pages?)|"
+    r"speech(?:es)?(?![- ](?:to|recognition|analytics))|"
     r"(?:public )?announcements?|newsletters?|news (?:stories|story|items?|articles?)|blog posts?|"
     r"social media posts?|posters?|leaflets?|headlines?)\b",
     re.I,
 )
 # A service or policy area as the subject of what is written: no one's personal data.
 TOPIC = re.compile(
-    r"\b(?:(?:children|child|young people|adult|adults|older people|family|families|care leavers)(?:['’]s|['’])?\s+"
+    r"\b(?:(?:children|child|young people|adult|adults|older people|family|families|care leavers)(?:['’]s|['’]|s)?\s+"
     r"(?:homes?|services?|centres?|social care|social work|residential care|hubs?)"
     r"(?:\s+(?:reform|system|sector|investment|funding|budget|strategy|plans?|programme|beds?))?"
-    r"|social care (?:reform|system|sector|investment|funding|budget|strategy|plans?|programme))\b",
+    r"|social care (?:reform|system|sector|investment|funding|budget|strategy|plans?|programme)"
+    r"|school admissions?(?:\s+(?:dates?|deadlines?|process|criteria|arrangements))?)\b",
     re.I,
 )
 

@@ -50,6 +50,8 @@ def test_every_escalation_in_the_eval_cases_is_still_caught(embedder):
             "heldout_v3.jsonl",
             "heldout_v4.jsonl",
             "heldout_v5.jsonl",
+            "heldout_v6.jsonl",
+            "bulletin_blind.jsonl",
         )
         for c in load_cases(DATA.parent / "eval_cases" / name)
         if c["route"] == "escalate"
@@ -57,6 +59,22 @@ def test_every_escalation_in_the_eval_cases_is_still_caught(embedder):
     vectors = embedder.encode([c["question"] for c in cases])
     missed = [c["question"] for c, v in zip(cases, vectors) if not escalation_signal(c["question"], v).escalate]
     assert len(cases) >= 100 and missed == []
+
+
+def test_the_blind_sets_misses_are_caught_and_their_public_writing_is_not_escalated(embedder):
+    # heldout_v6 z126 and bulletin_blind b087, missed when those sets were reported (fixed after):
+    # an AI meeting recap of 1:1s about health, and SAR bundles, are personal data. b089, b096 and
+    # z188, escalated then: a press release or web page about a service names no one's data.
+    cases = {
+        "teams premium recap on my 1:1s with staff, they talk about health stuff, fine to switch on?": True,
+        "thinking of using AI to go through SAR bundles and suggest redactions": True,
+        "can i use chatgpt to draft a press release about our new childrens home beds": False,
+        "ok to use ai to summarise the government's published announcement on childrens social care reform": False,
+        "want copilot to help me write a web page on school admissions dates": False,
+        "can copilot write a web page with photos of the children at the holiday club": True,
+    }
+    vectors = embedder.encode(list(cases))
+    assert {q: escalation_signal(q, v).escalate for q, v in zip(cases, vectors)} == cases
 
 
 def test_applicants_cvs_are_personal_data_and_a_job_advert_is_not(embedder):
