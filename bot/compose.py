@@ -65,6 +65,7 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None, engine=No
     from bot.store.conversation_state import FOLLOW_UP, OFFERED, REPLY, SharedContext
     from bot.store.db import open_database
     from bot.store.feedback import FeedbackStore
+    from bot.store.reachability import DatabaseWatch
     from bot.store.retention import DailyPurge, days_from
     from bot.store.turn_writer import TurnWriter
     from bot.store.turns import TurnStore
@@ -84,6 +85,9 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None, engine=No
     offered = SharedContext(engine, OFFERED, items, minutes, hash_keys=True)
     recent = SharedContext(engine, REPLY, items, 24 * 3600, encode=_record_json, decode=_record_from_json)
     turns = TurnWriter(TurnStore(engine))  # rows queued, written once a second (bot.store.turn_writer)
+    database = DatabaseWatch(engine)  # /healthz is not ready while the database does not answer
+    state.checks.append(database.not_ready)
+    state.probes.append(database.report)
     service = Service(
         settings,
         state,
@@ -91,7 +95,7 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None, engine=No
         feedback=FeedbackStore(engine),
         turns=turns,
         # now, then daily: records past their retention period are deleted
-        workers=(sender, turns, memory, offered, recent, DailyPurge(engine, days_from(settings))),
+        workers=(database, sender, turns, memory, offered, recent, DailyPurge(engine, days_from(settings))),
         embedder=embedder,
     )
     bot = GovernanceBot(service, escalations=flow, memory=memory, recent=recent, offered=offered)

@@ -204,10 +204,10 @@ class Settings(BaseSettings):
     )
     outbox_poll_seconds: float = Field(30.0, gt=0, description="How often the sender looks for emails to send.")
     outbox_lease_seconds: float = Field(
-        300.0,
+        30.0,
         gt=0,
-        description="How long a sender's claim on an email holds; after a crash the email is resent (same "
-        "Message-ID) once it lapses.",
+        description="How long a sender's claim on an email holds (renewed while the send is in flight); "
+        "after a crash the email is resent (same Message-ID) once it lapses.",
     )
 
     # Records kept

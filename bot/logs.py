@@ -59,3 +59,34 @@ def configure(level: str = "INFO", fmt: str = "json", stream=None) -> None:  # t
 def _add_correlation(record: logging.LogRecord) -> bool:
     record.correlation = correlation_id.get()
     return True
+
+
+def where(exc: BaseException) -> str:
+    """Where an exception was raised, as `file.py:line in function`: enough to find a bug, and no data."""
+    tb = exc.__traceback__
+    if tb is None:
+        return "?"
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    code = tb.tb_frame.f_code
+    return f"{code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno} in {code.co_name}"
+
+
+def safe_traceback(exc: BaseException) -> str:
+    """A traceback with the frames and exception types only, never the messages.
+
+    The message of a database error holds the statement's parameters (Teams ids, the roster's email
+    address, the question), and other exceptions may quote what a user typed: logs carry neither.
+    """
+    import traceback
+
+    lines = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        frames = traceback.extract_tb(current.__traceback__)
+        lines.append(f"{type(current).__module__}.{type(current).__name__}")
+        lines += [f"  {f.filename.rsplit('/', 1)[-1]}:{f.lineno} in {f.name}" for f in frames]
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    return "\n".join(lines)

@@ -23,6 +23,7 @@ from filelock import FileLock
 
 from bot.core.assistant import Assistant
 from bot.core.index_store import BuildReport, build_index, current_build, load_index
+from bot.supervise import Supervised
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,7 @@ class IndexService:
         self.hnsw_above = hnsw_above
         self._on_swap = on_swap
         self._lock = asyncio.Lock()  # one build or load at a time
+        self.task = Supervised("index-reload")
 
     def status(self) -> IndexStatus:
         snap = self.assistant.snapshot
@@ -124,13 +126,13 @@ class IndexService:
             await self._reload_locked()
             return report
 
+    async def _poll(self) -> float:
+        await self.reload_if_new()
+        return self.poll_seconds
+
     async def watch(self) -> None:
-        """Poll `current` forever (cancel to stop); a failed load is logged and retried later."""
-        while True:
-            await asyncio.sleep(self.poll_seconds)
-            try:
-                await self.reload_if_new()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("could not load the new index; still serving %s", self.assistant.snapshot.build_id)
+        """Poll `current` until stopped; a failed load keeps the served index and is retried with backoff."""
+        await self.task.loop(self._poll, first_wait=self.poll_seconds)
+
+    def stop(self) -> None:
+        self.task.stop()

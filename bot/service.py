@@ -15,7 +15,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import Engine
 
@@ -31,6 +31,7 @@ from bot.reload import IndexService
 from bot.store.feedback import FeedbackStore
 from bot.store.turn_writer import TurnWriter
 from bot.store.turns import turn_from_answer
+from bot.supervise import Supervised
 from bot.web import ServiceState
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,12 @@ STOP_GRACE_SECONDS = 10
 
 
 class Worker(Protocol):
-    """A background loop: `run()` until `stop()` is called, finishing what it holds."""
+    """A background loop: `run()` until `stop()` is called, finishing what it holds.
+
+    Each runs its passes under bot.supervise (`task`), so no exception ends it; /healthz shows `task.health()`.
+    """
+
+    task: Supervised
 
     async def run(self) -> None: ...
 
@@ -72,6 +78,12 @@ class Service:
             lambda: {"embedding_batches": self.batcher.batches, "batched_questions": self.batcher.items}
         )
         self.state.probes.append(lambda: {"conversation_log_dropped": self.turns.dropped if self.turns else 0})
+        self.state.probes.append(self._tasks_health)
+
+    def _tasks_health(self) -> dict[str, Any]:
+        """Each background task's liveness and failure streak, by name."""
+        supervised = [w.task for w in self.workers] + ([self.index.task] if self.index is not None else [])
+        return {"tasks": {task.name: task.health() for task in supervised}}
 
     # -- what the handler and commands use --------------------------------------------------
 
@@ -113,7 +125,7 @@ class Service:
         from bot.compose import make_assistant
 
         for worker in self.workers:
-            self._tasks.append(asyncio.create_task(worker.run()))
+            self._tasks.append(asyncio.create_task(worker.run(), name=worker.task.name))
         loop = asyncio.get_running_loop()
         settings = self.settings
         try:
@@ -141,14 +153,21 @@ class Service:
         await self.index.watch()  # live reload until the service stops (cancelled then)
 
     async def stop(self) -> None:
-        """Ask every worker to stop, give them STOP_GRACE_SECONDS to finish what they hold, then cancel."""
+        """Ask every worker to stop, give them STOP_GRACE_SECONDS together to finish what they hold, then
+        cancel the rest. Whatever state a task is in (finished, failed, stuck), every other one still
+        gets its final write, and shutdown itself never raises."""
         for worker in self.workers:
             worker.stop()
-        for task in list(self._tasks):
-            try:
-                await asyncio.wait_for(task, STOP_GRACE_SECONDS)
-            except (TimeoutError, asyncio.CancelledError):
+        if self.index is not None:
+            self.index.stop()
+        tasks = list(self._tasks)
+        if tasks:
+            _, stuck = await asyncio.wait(tasks, timeout=STOP_GRACE_SECONDS)
+            for task in stuck:
                 task.cancel()
+            for task, outcome in zip(tasks, await asyncio.gather(*tasks, return_exceptions=True), strict=True):
+                if isinstance(outcome, Exception):  # type only: a message may hold SQL parameters
+                    log.error("background task %s ended with %s", task.get_name(), type(outcome).__name__)
         await self.batcher.aclose()
 
     def _serving(self, assistant: Assistant) -> None:

@@ -19,12 +19,18 @@ from botbuilder.core import Bot
 from botbuilder.integration.aiohttp import CloudAdapter
 from msrest.exceptions import DeserializationError, SerializationError
 
-from bot.logs import new_correlation_id
+from bot.logs import new_correlation_id, safe_traceback
 
 log = logging.getLogger(__name__)
 
 REQUIRED_FOR_MESSAGES = ("serviceUrl", "conversation", "from")
 STARTUP_TASK = web.AppKey("startup_task", asyncio.Task)
+# Set on the request for the adapter (bot.teams.adapter): the body as parsed and validated here, so
+# the SDK never parses it a second time, differently; and whether its tenant may be served, which
+# the adapter enforces only after authenticating, so an unauthenticated caller learns nothing.
+ACTIVITY_BODY = web.RequestKey("activity_body", object)
+TENANT_ALLOWED = web.RequestKey("tenant_allowed", bool)
+FORBIDDEN_TENANT = "this assistant serves only its own organisation's Microsoft 365 tenant"
 CLEANUP_HOOKS = web.AppKey("cleanup_hooks", list)  # coroutines run at shutdown (e.g. stop the outbox sender)
 
 
@@ -37,6 +43,19 @@ class ServiceState:
     in_flight: int = 0  # /api/messages requests being handled now (the batcher's hint)
     details: dict[str, Any] = field(default_factory=dict)
     probes: list[Callable[[], dict[str, Any]]] = field(default_factory=list)  # live figures, e.g. outbox
+    # Why the instance cannot serve now though loaded (e.g. the database is away): /healthz is 503 then
+    checks: list[Callable[[], str | None]] = field(default_factory=list)
+
+    def not_ready(self) -> list[str]:
+        reasons = []
+        for check in self.checks:
+            try:
+                reason = check()
+            except Exception as exc:  # a broken check is a reason too, not a 500 from /healthz
+                reason = f"health check failed ({type(exc).__name__})"
+            if reason:
+                reasons.append(reason)
+        return reasons
 
     def report(self) -> dict[str, Any]:
         out = dict(self.details)
@@ -91,7 +110,29 @@ def validate_activity(body: Any) -> str | None:
     for name in ("replyToId", "name", "timestamp", "localTimestamp", "serviceUrl"):
         if body.get(name) is not None and not isinstance(body[name], str):
             return f"'{name}' must be a string"
+    for where, value in _identifiers(body):
+        # JSON can escape half a surrogate pair ("\ud800"): not text, and no database or hash takes it
+        if isinstance(value, str) and not _encodable(value):
+            return f"'{where}' is not valid Unicode text"
     return None
+
+
+def _identifiers(body: dict[str, Any]):  # type: ignore[no-untyped-def]
+    """The activity's ids and names: what is stored, hashed or sent back (the text is cleaned elsewhere)."""
+    for name in ("id", "replyToId", "serviceUrl", "channelId", "name"):
+        yield name, body.get(name)
+    for name in ("from", "conversation", "recipient"):
+        for key in ("id", "name", "aadObjectId", "conversationType", "tenantId"):
+            yield f"{name}.{key}", (body.get(name) or {}).get(key)
+    yield "channelData.tenant.id", ((body.get("channelData") or {}).get("tenant") or {}).get("id")
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def tenant_of(body: dict[str, Any]) -> str:
@@ -112,8 +153,9 @@ def create_app(
     """Routes only; the composition root supplies the adapter, the bot and start-up work.
 
     With `allowed_tenants` (lower-case), an activity from any other tenant, or from none, is
-    refused with 403 before the adapter sees it: a multi-tenant app registration must not serve
-    other organisations.
+    refused with 403 once authenticated, before anything runs: a multi-tenant app registration must
+    not serve other organisations. Without a valid token every caller gets the same 401, whatever
+    its tenant.
     """
 
     async def messages(request: web.Request) -> web.StreamResponse:
@@ -124,6 +166,8 @@ def create_app(
             raw = await request.read()
         except web.HTTPRequestEntityTooLarge:
             return _problem(413, f"the body is larger than {max_body_bytes} bytes")
+        if json.detect_encoding(raw) not in ("utf-8", "utf-8-sig"):  # a BOM is tolerated (RFC 8259 8.1)
+            return _problem(400, "the body must be JSON encoded as UTF-8")
         try:
             body = json.loads(raw)
         except (ValueError, UnicodeDecodeError, RecursionError):
@@ -132,9 +176,8 @@ def create_app(
         if reason:
             log.info("rejected activity correlation=%s reason=%s", correlation, reason)
             return _problem(400, reason)
-        if allowed_tenants and tenant_of(body) not in allowed_tenants:
-            log.info("refused activity correlation=%s reason=tenant not allowed", correlation)
-            return _problem(403, "this assistant serves only its own organisation's Microsoft 365 tenant")
+        request[ACTIVITY_BODY] = body
+        request[TENANT_ALLOWED] = not allowed_tenants or tenant_of(body) in allowed_tenants
         if not state.ready:
             return web.json_response(
                 {"error": "the assistant is starting up, try again shortly"}, status=503, headers={"Retry-After": "5"}
@@ -150,16 +193,19 @@ def create_app(
         except jwt.PyJWTError as exc:  # a malformed or unverifiable token is unauthenticated
             log.info("rejected token correlation=%s reason=%s", correlation, type(exc).__name__)
             return _problem(401, "the request's token is not valid")
-        except Exception:
-            log.exception("activity failed correlation=%s type=%s", correlation, body.get("type"))
+        except Exception as exc:  # frames and types only: a message may quote ids or SQL parameters
+            log.error("activity failed correlation=%s type=%s\n%s", correlation, body.get("type"), safe_traceback(exc))
             return _problem(500, f"the activity could not be processed (correlation id {correlation})")
         finally:
             state.in_flight -= 1
         return response or web.Response(status=201)
 
     async def healthz(request: web.Request) -> web.Response:
-        status = 200 if state.ready else 503
-        return web.json_response({"ready": state.ready, "error": state.error, **state.report()}, status=status)
+        # Loaded is not enough: while the database is away, say so, so traffic goes elsewhere.
+        reasons = state.not_ready()
+        ready = state.ready and not reasons
+        error = state.error or ("; ".join(reasons) if reasons else None)
+        return web.json_response({"ready": ready, "error": error, **state.report()}, status=200 if ready else 503)
 
     async def on_startup(app: web.Application) -> None:
         if startup is not None:

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL server for the tests: `start DIR` prints its URL, `stop DIR` ends it.
+# `pause DIR` stops the server as an outage would (pg_ctl -m fast: connections cut), keeping its data;
+# `resume DIR` starts it again on the same port (the chaos and outage tests).
 # DIR keeps the state (the cluster's folder and port); the cluster itself lives in a fresh folder
 # under /tmp that the server's user owns, since DIR's parents may not be readable to that user.
 #
@@ -9,7 +11,7 @@
 # inside DIR, trusts local connections, and keeps nothing after `stop`.
 set -euo pipefail
 
-usage() { echo "usage: $0 start|stop DIR" >&2; exit 64; }
+usage() { echo "usage: $0 start|stop|pause|resume DIR" >&2; exit 64; }
 [ $# -eq 2 ] || usage
 action=$1
 dir=$2
@@ -57,6 +59,18 @@ start)
         -o "-p $port -k $cluster -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >&2
     echo "$port" >"$dir/port"
     echo "postgresql://postgres@127.0.0.1:$port/postgres"
+    ;;
+pause)
+    bin=$(find_bin)
+    cluster=$(cat "$dir/cluster")
+    as_owner "$bin/pg_ctl" -D "$cluster/data" -m fast -w stop >&2
+    ;;
+resume)
+    bin=$(find_bin)
+    cluster=$(cat "$dir/cluster")
+    port=$(cat "$dir/port")
+    as_owner "$bin/pg_ctl" -D "$cluster/data" -l "$cluster/server.log" -w -t 60 \
+        -o "-p $port -k $cluster -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >&2
     ;;
 stop)
     bin=$(find_bin)

@@ -12,7 +12,7 @@ import pytest
 from bot.core.assistant import Assistant
 from bot.core.embed import Embedder
 from bot.core.index_store import IndexSnapshot, build_index, load_index
-from tests.databases import database_url, postgres_server  # noqa: F401  (fixtures: SQLite and PostgreSQL)
+from tests.databases import database_url, own_postgres, postgres_server  # noqa: F401  (fixtures: SQLite and PostgreSQL)
 
 # Tests never write into the checkout's data/ folder: the service's database and mail folder
 # default to a temporary place for the whole session (subprocesses inherit it).

@@ -66,3 +66,48 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'bot.sqlite3'}"
     return new_postgres_database(request.getfixturevalue("postgres_server"))
+
+
+class OwnPostgres:
+    """A PostgreSQL server of a test's own, which it may stop and start again (an outage) on the same port."""
+
+    def __init__(self, state: Path) -> None:
+        self.state = state
+        self.url = ""
+
+    def _script(self, action: str) -> str:
+        done = subprocess.run(
+            ["bash", ROOT / "scripts" / "postgres.sh", action, self.state], capture_output=True, text=True, timeout=120
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"postgres.sh {action} failed: {done.stderr.strip()[-500:]}")
+        return done.stdout
+
+    def start(self) -> OwnPostgres:
+        self.url = self._script("start").strip().splitlines()[-1]
+        return self
+
+    def pause(self) -> None:
+        self._script("pause")
+
+    def resume(self) -> None:
+        self._script("resume")
+
+    def stop(self) -> None:
+        self._script("stop")
+
+
+@pytest.fixture(scope="module")
+def own_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnPostgres]:
+    """A throwaway server for this module alone: the session's server is never stopped under other tests."""
+    if not (shutil.which("pg_ctl") or glob.glob("/usr/lib/postgresql/*/bin/pg_ctl")):
+        _missing("PostgreSQL is not installed: the outage tests need a server of their own to stop")
+    server = OwnPostgres(tmp_path_factory.mktemp("own-postgres"))
+    try:
+        server.start()
+    except RuntimeError as exc:
+        _missing(str(exc))
+    try:
+        yield server
+    finally:
+        server.stop()

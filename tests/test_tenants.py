@@ -71,3 +71,14 @@ async def test_an_activity_from_the_councils_tenant_is_answered(council, where):
     status, _ = await _post(http, base, _from_tenant(channel, conv, OURS, where), channel)
     assert status == 201
     assert "27 November" in channel.messages(conv)[0]["text"]
+
+
+@pytest.mark.parametrize("tenant", [OURS, "0e9d8c7b-aaaa-4bbb-8ccc-dddddddddddd", None], ids=["ours", "other", "none"])
+async def test_without_a_token_every_tenant_gets_the_same_401(council, tenant):
+    """Authentication comes first: an unauthenticated caller cannot learn which tenants are served."""
+    http, base, channel = council
+    conv = f"a:{uuid.uuid4().hex}"
+    async with http.post(f"{base}/api/messages", json=_from_tenant(channel, conv, tenant)) as r:
+        assert r.status == 401, await r.text()
+        assert "tenant" not in await r.text()
+    assert channel.messages(conv) == []

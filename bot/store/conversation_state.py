@@ -31,6 +31,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Column, DateTime, Engine, String, Table, Text, and_, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.store.clock import naive_utc, utc_now
 from bot.store.db import metadata
@@ -75,6 +76,7 @@ class SharedContext(FlushLoop, Generic[V]):
         self.max_age = timedelta(seconds=max_age_s)
         self._encode, self._decode = encode, decode
         self._hash_keys = hash_keys
+        self.name = f"conversation-state-{kind}"
         super().__init__(interval)
         self._prune_every = prune_every_s
         self._last_prune = 0.0
@@ -84,9 +86,12 @@ class SharedContext(FlushLoop, Generic[V]):
         self._writing: dict[str, tuple[datetime, str]] = {}
         self._lock = threading.Lock()
         self.reads = 0  # database reads (the tests check the fast path makes none)
+        self._read_failing = False
 
     def _key(self, key: str) -> str:
-        return hashlib.sha256(key.encode("utf-8")).hexdigest() if self._hash_keys else key[:200]
+        # surrogatepass: a key is only hashed, so text that is not valid Unicode (a lone surrogate in a
+        # Teams id) must still give a key rather than a UnicodeEncodeError on every turn
+        return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest() if self._hash_keys else key[:200]
 
     def put(self, key: str, value: V) -> None:
         with self._lock:
@@ -103,11 +108,20 @@ class SharedContext(FlushLoop, Generic[V]):
         self.reads += 1
         t = conversation_state
         query = select(t.c.value).where(t.c.kind == self.kind, t.c.key == stored, t.c.updated_at >= naive_utc(cutoff))
-        with self.engine.connect() as conn:
-            found = conn.execute(query).scalar()
+        try:
+            with self.engine.connect() as conn:
+                found = conn.execute(query).scalar()
+        except SQLAlchemyError as exc:
+            # The context is a nicety: while the database is away the question is answered without
+            # it, rather than failing. Logged once per outage (the write loop reports the outage too).
+            if not self._read_failing:
+                log.warning("%s unreadable (%s): answering without it", self.name, type(exc).__name__)
+            self._read_failing = True
+            return None
+        self._read_failing = False
         return None if found is None else self._decode(json.loads(found))
 
-    def flush(self) -> int:
+    def write(self) -> int:
         """Write what is queued (one transaction); now and then delete what is too old or too many."""
         with self._lock:
             batch, self._pending = self._pending, {}
@@ -120,14 +134,13 @@ class SharedContext(FlushLoop, Generic[V]):
             if time.monotonic() - self._last_prune >= self._prune_every:
                 self._prune()
                 self._last_prune = time.monotonic()
-        except Exception as exc:  # keep what was queued (newer values win); never log the text
-            log.error("could not write %d conversation-state rows: %s", len(batch), type(exc).__name__)
+        except Exception:  # keep what was queued (newer values win); the loop logs it, never the text
             with self._lock:
                 for key, item in batch.items():
                     self._pending.setdefault(key, item)
                 while len(self._pending) > self.max_items:  # a stuck database must not grow memory
                     self._pending.pop(next(iter(self._pending)))
-            return 0
+            raise
         finally:
             with self._lock:
                 self._writing = {}

@@ -48,7 +48,9 @@ def make_engine(url: str) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise DatabaseError(f"cannot create the folder for {parsed.database}: {_one_line(exc)}") from None
-    kwargs: dict = {}
+    # A failed statement's error never quotes its parameters (Teams ids, email addresses, questions):
+    # an error message ends up in logs and tracebacks.
+    kwargs: dict = {"hide_parameters": True}
     if parsed.drivername.startswith("postgresql"):
         # replicas outlive database restarts and failovers: test a pooled connection before use
         kwargs.update(pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT_S})

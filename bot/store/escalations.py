@@ -41,7 +41,9 @@ from bot.store.clock import as_utc, utc_now
 from bot.store.db import metadata
 
 PENDING, SENDING, DELIVERED, FAILED = "pending", "sending", "delivered", "failed"
-DEFAULT_LEASE_S = 300.0  # longer than any transport's timeout: a live sender never loses its claim
+# Short, so a dead sender's email waits half a minute, not minutes; a live sender renews its claim
+# every third of it while the send is in flight (bot.mail.sender), however slow the server.
+DEFAULT_LEASE_S = 30.0
 
 escalations = Table(
     "escalation",
@@ -149,19 +151,22 @@ def _joined():
     ).join(outbox, outbox.c.escalation_id == escalations.c.id)
 
 
-def _claimable(at: dt.datetime):
-    """Rows a sender may take at `at`: due and pending, or `sending` by a sender whose lease ran out."""
-    return or_(
-        and_(outbox.c.status == PENDING, outbox.c.next_attempt_at <= at),
-        and_(outbox.c.status == SENDING, outbox.c.lease_until < at),
-    )
+def _claimable(at: dt.datetime, takeover: bool = True):
+    """Rows a sender may take at `at`: due and pending, or (with `takeover`) `sending` by a sender whose
+    lease ran out."""
+    pending = and_(outbox.c.status == PENDING, outbox.c.next_attempt_at <= at)
+    if not takeover:
+        return pending
+    return or_(pending, and_(outbox.c.status == SENDING, outbox.c.lease_until < at))
 
 
-def _notifiable(at: dt.datetime):
-    """Escalations whose staff member is not yet told, and no live claim to tell them."""
+def _notifiable(at: dt.datetime, takeover: bool = True):
+    """Escalations whose staff member is not yet told, and no live claim to tell them (without
+    `takeover`: no claim at all, lapsed or not)."""
+    unclaimed = escalations.c.notify_lease_until.is_(None)
     return and_(
         escalations.c.notified_at.is_(None),
-        or_(escalations.c.notify_lease_until.is_(None), escalations.c.notify_lease_until < at),
+        or_(unclaimed, escalations.c.notify_lease_until < at) if takeover else unclaimed,
     )
 
 
@@ -212,7 +217,7 @@ class EscalationStore:
                     escalations.insert().values(
                         idempotency_key=idempotency_key,
                         created_at=created,
-                        user_name=user_name,
+                        user_name=user_name[:200],  # a display name longer than the column: cut, not a failed Send
                         user_email=user_email,
                         question=question,
                         fields=fields,
@@ -261,25 +266,48 @@ class EscalationStore:
         with self.engine.connect() as conn:
             return [_row(r) for r in conn.execute(q)]
 
-    def due(self, at: dt.datetime | None = None, limit: int = 50) -> list[Escalation]:
+    def due(self, at: dt.datetime | None = None, limit: int = 50, takeover: bool = True) -> list[Escalation]:
         """Emails a sender may claim now, oldest first: pending and due, or sending with a lapsed lease."""
         at = at or now()
-        q = _joined().where(_claimable(at)).order_by(outbox.c.next_attempt_at, escalations.c.id).limit(limit)
+        q = _joined().where(_claimable(at, takeover)).order_by(outbox.c.next_attempt_at, escalations.c.id).limit(limit)
         with self.engine.connect() as conn:
             return [_row(r) for r in conn.execute(q)]
 
-    def claim(self, escalation_id: int, at: dt.datetime | None = None) -> bool:
+    def claim(self, escalation_id: int, at: dt.datetime | None = None, takeover: bool = True) -> bool:
         """Take the email for sending; True for exactly one of any number of concurrent callers.
 
         One conditional UPDATE: the database applies it to the row once, so a second sender's
-        UPDATE finds the row already `sending` with a live lease and changes nothing.
+        UPDATE finds the row already `sending` with a live lease and changes nothing. Without
+        `takeover`, only pending rows: another sender's lapsed claim is left to it for now.
         """
         at = at or now()
         with self.engine.begin() as conn:
             result = conn.execute(
                 update(outbox)
-                .where(outbox.c.escalation_id == escalation_id, _claimable(at))
+                .where(outbox.c.escalation_id == escalation_id, _claimable(at, takeover))
                 .values(status=SENDING, lease_until=at + self.lease)
+            )
+        return result.rowcount == 1
+
+    def renew(self, escalation_id: int, at: dt.datetime | None = None) -> bool:
+        """Extend a claim held while sending: False if the row is no longer being sent."""
+        at = at or now()
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(outbox)
+                .where(outbox.c.escalation_id == escalation_id, outbox.c.status == SENDING)
+                .values(lease_until=at + self.lease)
+            )
+        return result.rowcount == 1
+
+    def renew_notification(self, escalation_id: int, at: dt.datetime | None = None) -> bool:
+        """Extend the claim on telling the staff member, while the message is on its way."""
+        at = at or now()
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                escalations.update()
+                .where(escalations.c.id == escalation_id, escalations.c.notified_at.is_(None))
+                .values(notify_lease_until=at + self.lease)
             )
         return result.rowcount == 1
 
@@ -321,13 +349,13 @@ class EscalationStore:
             )
         return result.rowcount > 0
 
-    def claim_notification(self, escalation_id: int, at: dt.datetime | None = None) -> bool:
+    def claim_notification(self, escalation_id: int, at: dt.datetime | None = None, takeover: bool = True) -> bool:
         """Take the "delivered" message to the staff member; True for exactly one concurrent caller."""
         at = at or now()
         with self.engine.begin() as conn:
             result = conn.execute(
                 escalations.update()
-                .where(escalations.c.id == escalation_id, _notifiable(at))
+                .where(escalations.c.id == escalation_id, _notifiable(at, takeover))
                 .values(notify_lease_until=at + self.lease)
             )
         return result.rowcount == 1
@@ -349,9 +377,9 @@ class EscalationStore:
                 .values(notified_at=now(), notify_lease_until=None)
             )
 
-    def unnotified(self, at: dt.datetime | None = None) -> list[Escalation]:
+    def unnotified(self, at: dt.datetime | None = None, takeover: bool = True) -> list[Escalation]:
         """Delivered escalations whose staff member has not been told yet, and nobody is telling now."""
-        q = _joined().where(outbox.c.status == DELIVERED, _notifiable(at or now()))
+        q = _joined().where(outbox.c.status == DELIVERED, _notifiable(at or now(), takeover))
         with self.engine.connect() as conn:
             return [_row(r) for r in conn.execute(q)]
 

@@ -9,6 +9,7 @@ the passages from here, never from what the client sent back.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -20,13 +21,14 @@ from bot.store.db import metadata
 from bot.store.migrate import ensure_schema
 
 SENT, CANCELLED = "sent", "cancelled"
+CONVERSATION_CHARS, USER_CHARS = 500, 200  # the columns' lengths
 
 offers = Table(
     "escalation_offer",
     metadata,
     Column("id", String(64), primary_key=True),  # opaque and unguessable: it is all the card carries
-    Column("conversation_id", String(500), nullable=False),
-    Column("user_id", String(200), nullable=False),
+    Column("conversation_id", String(CONVERSATION_CHARS), nullable=False),
+    Column("user_id", String(USER_CHARS), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
     Column("question", Text, nullable=False),  # already redacted
@@ -56,9 +58,16 @@ class Offer:
         return self.used_at is None and (at or utc_now()) < self.expires_at
 
     def belongs_to(self, conversation_id: str, user_id: str) -> bool:
-        return secrets.compare_digest(self.conversation_id, conversation_id) and secrets.compare_digest(
-            self.user_id, user_id
-        )
+        conversation, user = stored_id(conversation_id, CONVERSATION_CHARS), stored_id(user_id, USER_CHARS)
+        return secrets.compare_digest(self.conversation_id, conversation) and secrets.compare_digest(self.user_id, user)
+
+
+def stored_id(value: str, limit: int) -> str:
+    """A Teams id as stored: as given when it fits the column, else a digest of it (PostgreSQL refuses
+    a longer value, where SQLite took it, and a longer id must still get its form, on either)."""
+    if len(value) <= limit:
+        return value
+    return "sha256:" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _row(r: Any) -> Offer:
@@ -102,8 +111,8 @@ class OfferStore:
             conn.execute(
                 offers.insert().values(
                     id=offer_id,
-                    conversation_id=conversation_id,
-                    user_id=user_id,
+                    conversation_id=stored_id(conversation_id, CONVERSATION_CHARS),
+                    user_id=stored_id(user_id, USER_CHARS),
                     created_at=created,
                     expires_at=created + self.lifetime,
                     question=question,

@@ -15,7 +15,6 @@ that row says it was delivered.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from bot.store.feedback import feedback
 from bot.store.migrate import ensure_schema
 from bot.store.offers import offers
 from bot.store.turns import turns
+from bot.supervise import Supervised
 
 log = logging.getLogger(__name__)
 
@@ -148,25 +148,25 @@ def _purge_rule(engine: Engine, rule: Rule, cutoff: datetime) -> int:
 
 class DailyPurge:
     """The service's background purge: once at start-up, then every `interval` seconds (a Worker:
-    the service runs `run()` and calls `stop()`, like its other background loops)."""
+    the service runs `run()` and calls `stop()`, like its other background loops). A failed purge
+    (the database away, a lock) is retried with backoff under bot.supervise, not a day later."""
 
     def __init__(self, engine: Engine, days: Mapping[str, int], interval: float = DAY_SECONDS) -> None:
         self.engine = engine
         self.days = dict(days)
         self.interval = interval
         self.runs = 0
-        self._stop = asyncio.Event()
+        self.task = Supervised("purge")
+
+    async def _pass(self) -> float:
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, purge, self.engine, self.days)
+        finally:
+            self.runs += 1
+        return self.interval
 
     async def run(self) -> None:
-        loop = asyncio.get_running_loop()
-        while not self._stop.is_set():
-            try:
-                await loop.run_in_executor(None, purge, self.engine, self.days)
-            except Exception:  # a locked or broken database must not stop the service; try tomorrow
-                log.exception("purge failed")
-            self.runs += 1
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self.interval)
+        await self.task.loop(self._pass)
 
     def stop(self) -> None:
-        self._stop.set()
+        self.task.stop()

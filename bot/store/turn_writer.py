@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 class TurnWriter(FlushLoop):
     """`add` is cheap and never blocks; `run` flushes every `interval` seconds until stopped."""
 
+    name = "conversation-log-writer"
+
     def __init__(self, store: TurnStore, interval: float = 1.0, max_pending: int = 10_000) -> None:
         self.store = store
         super().__init__(interval)
@@ -38,7 +40,7 @@ class TurnWriter(FlushLoop):
                 return
             self._pending.append(turn)
 
-    def flush(self) -> int:
+    def write(self) -> int:
         """Write everything queued now (blocking); returns how many rows were written."""
         with self._lock:
             batch, self._pending = self._pending, []
@@ -46,8 +48,7 @@ class TurnWriter(FlushLoop):
             return 0
         try:
             return len(self.store.add_many(batch))
-        except Exception as exc:  # keep the rows for the next attempt; never log their text
-            log.error("could not write %d conversation-log rows: %s", len(batch), type(exc).__name__)
+        except Exception:  # keep the rows for the next attempt; the loop logs the failure (never their text)
             with self._lock:
                 self._pending = (batch + self._pending)[: self.max_pending]
-            return 0
+            raise

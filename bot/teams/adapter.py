@@ -9,6 +9,7 @@ reply path (bot.teams.replies) and the service's turn-error handler.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -20,6 +21,7 @@ from botframework.connector.auth import AuthenticationConstants, BotFrameworkAut
 
 from bot.teams import sdk_patches
 from bot.teams.replies import ReplySender, TokenSource, authority_for
+from bot.web import ACTIVITY_BODY, FORBIDDEN_TENANT, TENANT_ALLOWED
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +40,15 @@ class TeamsAdapter(CloudAdapter):
         """POST only (the body was validated by bot.web); a PermissionError anywhere is a 401."""
         if request.method != "POST":
             raise web.HTTPMethodNotAllowed(request.method, ["POST"])
-        activity = Activity().deserialize(await request.json())
+        body = request.get(ACTIVITY_BODY)
+        activity = Activity().deserialize(body if body is not None else await request.json())
+        auth = request.headers.get("Authorization", "")
         try:
-            invoke = await self.process_activity(request.headers.get("Authorization", ""), activity, bot.on_turn)
+            result = await self._authenticate(auth, activity)
+            if not request.get(TENANT_ALLOWED, True):  # only now: before it, every caller gets the same 401
+                log.info("refused activity reason=tenant not allowed")
+                raise web.HTTPForbidden(text=json.dumps({"error": FORBIDDEN_TENANT}), content_type="application/json")
+            invoke = await self.process_activity(result, activity, bot.on_turn)
         except PermissionError as exc:
             raise web.HTTPUnauthorized(
                 text='{"error": "the request is not authorised"}', content_type="application/json"
@@ -52,19 +60,22 @@ class TeamsAdapter(CloudAdapter):
             body = serializer_helper(body)
         return web.json_response(body, status=invoke.status)
 
+    async def _authenticate(self, auth_header: str, activity: Activity):  # type: ignore[no-untyped-def]
+        try:
+            return await self.bot_framework_authentication.authenticate_request(activity, auth_header)
+        except PermissionError:
+            raise
+        except OSError as exc:  # the signing keys could not be fetched: our problem, not the caller's
+            log.warning("signing keys unavailable (%s)", type(exc).__name__)
+            raise web.HTTPServiceUnavailable(headers={"Retry-After": "30"}) from exc
+        except Exception as exc:  # unknown key id, bad endorsement, undecodable token: unauthenticated
+            raise PermissionError(f"token rejected ({type(exc).__name__})") from exc
+
     async def process_activity(
         self, auth_header_or_result, activity: Activity, logic: Callable[[TurnContext], Awaitable]
     ):
         if isinstance(auth_header_or_result, str):
-            try:
-                result = await self.bot_framework_authentication.authenticate_request(activity, auth_header_or_result)
-            except PermissionError:
-                raise
-            except OSError as exc:  # the signing keys could not be fetched: our problem, not the caller's
-                log.warning("signing keys unavailable (%s)", type(exc).__name__)
-                raise web.HTTPServiceUnavailable(headers={"Retry-After": "30"}) from exc
-            except Exception as exc:  # unknown key id, bad endorsement, undecodable token: unauthenticated
-                raise PermissionError(f"token rejected ({type(exc).__name__})") from exc
+            result = await self._authenticate(auth_header_or_result, activity)
         else:
             result = auth_header_or_result
         if self.require_service_url_claim:
@@ -135,10 +146,12 @@ def authentication(settings) -> BotFrameworkAuthentication:  # type: ignore[no-u
 
 async def on_error(context: TurnContext, error: Exception) -> None:
     """Tell the user something safe, with a reference; the log has the traceback under it."""
-    from bot.logs import correlation_id
+    from bot.logs import correlation_id, safe_traceback
 
     correlation = correlation_id.get()
-    log.exception("turn failed correlation=%s", correlation, exc_info=error)
+    # Frames and types only: a database error's message holds its SQL parameters (Teams ids, the
+    # roster's email address, the question), and other messages may quote what was typed.
+    log.error("turn failed correlation=%s\n%s", correlation, safe_traceback(error))
     try:
         await context.send_activity(
             f"Sorry, something went wrong on my side. Please try again. (reference {correlation})"

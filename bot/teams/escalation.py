@@ -16,8 +16,20 @@ from typing import Any
 
 from botbuilder.core import BotAdapter, MessageFactory, TurnContext
 from botbuilder.schema import ConversationReference
+from sqlalchemy.exc import SQLAlchemyError
 
-from bot.core.escalation import Cancelled, Invalid, Opened, Submission, draft_for, read_submission
+from bot.core.escalation import (
+    FIELD_LABELS,
+    OFFER,
+    REPLY_TO,
+    SEND,
+    Cancelled,
+    Invalid,
+    Opened,
+    Submission,
+    draft_for,
+    read_submission,
+)
 from bot.core.records import Answer
 from bot.store.escalations import Escalation, EscalationStore
 from bot.store.offers import CANCELLED, SENT, Offer, OfferStore
@@ -42,6 +54,17 @@ NOT_OFFERED = (
 EXPIRED = "That form has expired, so nothing was sent. Please ask your question again for a new one."
 CANCELLED_TEXT = "Cancelled: nothing was sent to the {team}."
 NEED_ADDRESS = "Please give an email address the {team} can reply to."
+NOT_SENT = (
+    "Not sent: I couldn't record your question just now (a fault on our side), so nothing has gone to the "
+    "{team}. What you typed is kept below: please choose Send to IG again in a minute."
+)
+NOT_DONE = "Sorry, I couldn't do that just now (a fault on our side). Please try again in a minute."
+NO_FORM = (
+    "I couldn't open the form to send this to the {team} just now (a fault on our side). "
+    "Please ask again in a few minutes, or email them at {mailbox}."
+)
+# The database (or its disk) being away: the staff member can try again; anything else is a bug.
+STORE_DOWN = (SQLAlchemyError, OSError)
 
 
 @dataclass(frozen=True)
@@ -87,15 +110,20 @@ class EscalationFlow:
         activity = turn.activity
         draft = draft_for(answer)
         email = "" if behind_a_button else await self.roster(turn)
-        offer = await self._run(
-            self.offers.create,
-            conversation_id=activity.conversation.id,
-            user_id=activity.from_property.id,
-            question=answer.question,
-            fields=draft.fields,
-            passages=draft.passages,
-            roster_email=email,
-        )
+        try:
+            offer = await self._run(
+                self.offers.create,
+                conversation_id=activity.conversation.id,
+                user_id=activity.from_property.id,
+                question=answer.question,
+                fields=draft.fields,
+                passages=draft.passages,
+                roster_email=email,
+            )
+        except STORE_DOWN as exc:  # the answer is already with them: say how to reach IG instead of failing
+            log.warning("escalation not offered: the store failed (%s)", type(exc).__name__)
+            await turn.send_activity(MessageFactory.text(NO_FORM.format(team=self.team, mailbox=self.ig_mailbox)))
+            return
         if behind_a_button:
             card = contact_card(offer.id, self.team)
         else:
@@ -107,10 +135,29 @@ class EscalationFlow:
         """An `adaptiveCard/action` invoke: the body of its response (the replacement card, or a message)."""
         value = turn.activity.value if isinstance(turn.activity.value, dict) else {}
         action = value.get("action") if isinstance(value.get("action"), dict) else {}
-        outcome = await self._handle(turn, action.get("verb"), action.get("data"))
+        try:
+            outcome = await self._handle(turn, action.get("verb"), action.get("data"))
+        except STORE_DOWN as exc:
+            # A 200 with a card, as Universal Actions expects: the form comes back as typed, saying it
+            # was not sent, and Send works again once the database is back (the offer is unused).
+            log.warning("escalation action failed: the store failed (%s)", type(exc).__name__)
+            return self._not_sent(action.get("verb"), action.get("data")).invoke_body()
         if outcome.reply and outcome.card is not None:
             await turn.send_activity(MessageFactory.text(outcome.reply))
         return outcome.invoke_body()
+
+    def _not_sent(self, verb: Any, data: Any) -> Outcome:
+        """The form handed back unchanged after a Send the store could not take (no database needed)."""
+        data = data if isinstance(data, dict) else {}
+        offer_id = data.get(OFFER)
+        if verb != SEND or not isinstance(offer_id, str) or not offer_id:
+            return Outcome(NOT_DONE)  # Cancel or open: leave the card as it is, with a message
+        # what they typed, as typed (it goes back to them alone, and is redacted when it is sent),
+        # no longer than the card's inputs take
+        typed = {name: data[name][:1000] for name in (*FIELD_LABELS, REPLY_TO) if isinstance(data.get(name), str)}
+        problem = self._say(NOT_SENT)
+        reply_to = typed.pop(REPLY_TO, "")
+        return Outcome(card=offer_card(offer_id[:64], typed, reply_to, problem=problem, team=self.team))
 
     async def on_submit(self, turn: TurnContext) -> None:
         """A message carrying a card-like `value`: the same checks, answered in the chat."""

@@ -94,8 +94,10 @@ class GovernanceBot(ActivityHandler):
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         started = time.perf_counter()
         activity = turn_context.activity
-        # An Adaptive Card's Action.Submit arrives as a message with no text and a `value`.
-        if activity.value is not None and self._escalations is not None:
+        # An Adaptive Card's Action.Submit arrives as a message with no text and a `value`
+        # (an empty `value` beside real text is a client's quirk, not a form: the text is the question).
+        submitted = activity.value is not None and (activity.value or not (activity.text or "").strip())
+        if submitted and self._escalations is not None:
             await self._escalations.on_submit(turn_context)
             return
         scope = activity.conversation.conversation_type if activity.conversation else None
