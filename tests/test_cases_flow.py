@@ -82,7 +82,8 @@ class World:
         engine = make_engine(self.db)
         try:
             with engine.begin() as conn:
-                return [tuple(r) for r in conn.execute(text(sql), params)]
+                result = conn.execute(text(sql), params)
+                return [tuple(r) for r in result] if result.returns_rows else []
         finally:
             engine.dispose()
 
@@ -362,6 +363,11 @@ async def test_withdrawn_by_the_staff_member_and_a_reply_to_a_chat_that_is_gone_
     w.connector.members[staff_c["id"]] = {**staff_c, "email": "staff-c@lancashire.gov.uk"}
     withdrawn = await escalate(w, STAFF_B)
     mine = card_of(await w.say(STAFF_B, "my requests"))
+    # The case as stored decides, not the card: a case no longer recorded as theirs can't be withdrawn.
+    owner = "SELECT escalation_id FROM escalation e WHERE e.reference = :r"
+    w.rows(f"UPDATE escalation_case SET user_id = '29:someone-else' WHERE escalation_id = ({owner})", r=withdrawn)
+    assert "isn't one of your requests" in said(await press(w, STAFF_B, case_block(mine, withdrawn), "Withdraw"))
+    w.rows(f"UPDATE escalation_case SET user_id = :u WHERE escalation_id = ({owner})", u=STAFF_B["id"], r=withdrawn)
     after = refreshed(await press(w, STAFF_B, case_block(mine, withdrawn), "Withdraw"))
     assert f"{withdrawn} withdrawn" in text_of(after) and "withdrawn by you" in text_of(case_block(after, withdrawn))
     assert withdrawn not in text_of(card_of(await w.say(IG, "cases")))
