@@ -102,6 +102,7 @@ def report_cmd(since: str | None, out: Path) -> None:
         index_build=build,
         snapshot=snapshot,
         synonyms=synonyms,
+        overdue_days=settings.case_overdue_working_days,
     )
     for path in write_report(report, out):
         click.echo(str(path))

@@ -77,6 +77,7 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None, engine=No
     engine = engine or open_database(settings.database_url)
     adapter = make_adapter(settings)
     flow, sender = make_escalations(settings, adapter, state, engine)
+    desk, case_workers = make_cases(settings, adapter, flow)
     # Follow-up context, offered buttons and feedback context in the database, so any replica can
     # continue a conversation (the keys hold Teams conversation and user ids: hashed).
     minutes = settings.conversation_memory_minutes * 60
@@ -95,8 +96,12 @@ def make_web_app(settings: Settings, embedder: Embedder | None = None, engine=No
         feedback=FeedbackStore(engine),
         turns=turns,
         # now, then daily: records past their retention period are deleted
-        workers=(database, sender, turns, memory, offered, recent, DailyPurge(engine, days_from(settings))),
+        workers=(
+            *(database, sender, *case_workers, turns, memory, offered, recent),
+            DailyPurge(engine, days_from(settings)),
+        ),
         embedder=embedder,
+        cases=desk,
     )
     bot = GovernanceBot(service, escalations=flow, memory=memory, recent=recent, offered=offered)
     # only with an app id: anonymous local mode has no tenant to check
@@ -183,6 +188,37 @@ def make_sender(settings: Settings, store, on_delivered=None):
         backoff_max=settings.outbox_backoff_max,
         poll_seconds=settings.outbox_poll_seconds,
     )
+
+
+def make_cases(settings: Settings, adapter, flow):
+    """IG cases: the desk the commands and buttons use, the worker posting replies into staff chats, and
+    the outbox's sender working through the IG mailbox's copies of those replies."""
+    from bot.mail.message import build_reply_copy
+    from bot.mail.sender import OutboxSender
+    from bot.store.case_mail import CaseMailStore
+    from bot.store.cases import CaseStore
+    from bot.teams.case_replies import ReplyPoster
+    from bot.teams.cases import CaseDesk
+
+    engine = flow.store.engine
+    store = CaseStore(engine, lease_seconds=settings.outbox_lease_seconds)
+    mail = CaseMailStore(engine, flow.store.domain, lease_seconds=settings.outbox_lease_seconds)
+    poster = ReplyPoster(
+        store, adapter, settings.app_id, settings.ig_team, settings.outbox_poll_seconds, settings.outbox_backoff_max
+    )
+    copies = OutboxSender(
+        mail,
+        make_transport(settings),
+        settings.mail_from,
+        settings.ig_mailbox,
+        max_attempts=settings.outbox_max_attempts,
+        backoff_max=settings.outbox_backoff_max,
+        poll_seconds=settings.outbox_poll_seconds,
+        build=build_reply_copy,
+        name="case-mail-sender",
+    )
+    desk = CaseDesk(store, flow.offers, mail, settings, wake=[poster.wake, copies.wake])
+    return desk, (poster, copies)
 
 
 def make_escalations(settings: Settings, adapter, state, engine=None):

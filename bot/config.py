@@ -120,7 +120,13 @@ class Settings(BaseSettings):
     ig_members: str = Field(
         "",
         description="Comma-separated Entra (AAD) object ids of IG team members: they may type `refresh`, "
-        "`index status` and `report`.",
+        "`index status`, `report` and `cases`, and reply to and close cases.",
+    )
+    case_overdue_working_days: int = Field(
+        5,
+        ge=1,
+        description="An open IG case older than this many working days (Monday to Friday) is flagged in "
+        "`cases` and in the report.",
     )
     privacy_url: str = Field(
         DEFAULT_PRIVACY_URL,

@@ -30,7 +30,11 @@ class ExportMismatch(GovernanceBotError, RuntimeError):
 
 
 class ReplyFailed(GovernanceBotError):
-    """The channel refused or never took a reply."""
+    """The channel refused or never took a reply; `status` is the channel's HTTP status, if it answered."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class DatabaseError(GovernanceBotError):

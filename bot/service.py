@@ -15,7 +15,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Engine
 
@@ -33,6 +33,9 @@ from bot.store.turn_writer import TurnWriter
 from bot.store.turns import turn_from_answer
 from bot.supervise import Supervised
 from bot.web import ServiceState
+
+if TYPE_CHECKING:
+    from bot.teams.cases import CaseDesk
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +68,7 @@ class Service:
     assistant: Assistant | None = None  # set once loaded; swapped in place on a new index
     index: IndexService | None = None  # live reload and the IG team's `refresh`, once loaded
     suggestions: Neighbourhood | None = None  # the curated questions, placed near their sections
+    cases: CaseDesk | None = None  # IG cases: the `cases` and `my requests` commands and their buttons
     batcher: MicroBatcher = field(init=False)
     _tasks: list[asyncio.Task] = field(default_factory=list, init=False)
 

@@ -27,8 +27,13 @@ class Connector:
         # The roster, as Teams serves it: GET /v3/conversations/{id}/members/{member id}.
         self.members: dict[str, dict[str, Any]] = {}
         self.member_lookups: list[str] = []
+        # Conversations Teams no longer lets the bot write to (the bot removed or blocked): 404 and nothing recorded.
+        self.gone: set[str] = set()
 
     async def _record(self, request: web.Request) -> web.Response:
+        if request.match_info["conversation"] in self.gone:
+            error = {"error": {"code": "ConversationNotFound", "message": "Conversation not found."}}
+            return web.json_response(error, status=404)
         body = await request.json()
         sent_id = str(uuid.uuid4())
         async with self._arrived:

@@ -6,6 +6,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 from bot.core.escalation import FIELD_LABELS
+from bot.store.case_mail import ReplyCopy
 from bot.store.escalations import Escalation
 
 
@@ -52,6 +53,34 @@ def build_message(e: Escalation, sender: str, to: str) -> EmailMessage:
         "",
         "Sent by the Governance Assistant in Microsoft Teams after the staff member confirmed this summary.",
         f"Please quote {e.reference} when you reply.",
+    ]
+    msg.set_content("\n".join(lines) + "\n")
+    return msg
+
+
+def build_reply_copy(c: ReplyCopy, sender: str, to: str) -> EmailMessage:
+    """The IG mailbox's copy of a reply sent in Teams, in the escalation email's thread."""
+    msg = EmailMessage()
+    msg["Subject"] = f"Re: [{c.reference}] AI and personal data: request for IG advice"
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Date"] = format_datetime(c.at)
+    msg["Message-ID"] = c.message_id
+    msg["In-Reply-To"] = c.thread_message_id
+    msg["References"] = c.thread_message_id
+    msg["X-IG-Reference"] = c.reference
+    signed = f"signed by {c.signed_by}" if c.signed_by else "sent as the IG team (not signed)"
+    lines = [
+        f"Reference: {c.reference}",
+        f"Replied in Teams at: {c.at.strftime('%d %B %Y %H:%M UTC')}, {signed}",
+        f"IG member (Entra object id): {c.actor_id or '(unknown)'}",
+        f"Staff member's address: {c.user_email or '(none given)'}",
+        "",
+        "The reply, as the staff member received it in their chat with the Governance Assistant "
+        "(personal data removed by the assistant):",
+        "    " + _indented(c.text),
+        "",
+        "A copy for the record: the staff member has it in Teams already.",
     ]
     msg.set_content("\n".join(lines) + "\n")
     return msg

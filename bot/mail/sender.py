@@ -19,6 +19,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from email.message import EmailMessage
 from functools import partial
 from types import SimpleNamespace
 
@@ -44,6 +45,8 @@ class OutboxSender:
         backoff_initial: float = 1.0,
         backoff_max: float = 600.0,
         poll_seconds: float = 30.0,
+        build: Callable[..., EmailMessage] = build_message,
+        name: str = "outbox-sender",
     ) -> None:
         self.store, self.transport = store, transport
         self.mail_from, self.mail_to = mail_from, mail_to
@@ -52,7 +55,8 @@ class OutboxSender:
         # full jitter: a random wait up to initial * 2**attempt, capped
         self._wait = wait_random_exponential(multiplier=backoff_initial, max=backoff_max)
         self.poll_seconds = poll_seconds
-        self.task = Supervised("outbox-sender")
+        self.build = build  # the email for a row: an escalation's, or a reply's copy (bot.store.case_mail)
+        self.task = Supervised(name)
         self._until_empty = False
 
     @property
@@ -113,7 +117,7 @@ class OutboxSender:
             if not await self._call(partial(self.store.claim, e.id, takeover=takeover)):
                 continue  # another sender took it between our SELECT and our UPDATE
             try:
-                message = build_message(e, self.mail_from, self.mail_to)
+                message = self.build(e, self.mail_from, self.mail_to)
                 await self._renewing(self.transport.send(message), partial(self.store.renew, e.id), e.reference)
             except Exception as exc:  # any failure: count it, back off, keep the row
                 when = self.retry_at(e.attempts)

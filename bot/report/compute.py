@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
+from bot.core import cases as case_rules
 from bot.core.glossary import Synonyms
 from bot.report import sources
 from bot.report.cluster import Encode, Group, group_similar
@@ -62,6 +63,80 @@ class Escalations:
         return max(self.delivery_minutes) if self.delivery_minutes else None
 
 
+AGE_BANDS = ((0, 1), (2, 5), (6, 10), (11, 20), (21, None))  # working days, inclusive
+
+
+def band(days: int) -> str:
+    for low, high in AGE_BANDS:
+        if high is None or days <= high:
+            return f"{low}-{high} working days" if high is not None else f"over {low - 1} working days"
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    reference: str
+    status: str
+    received: datetime
+    age_days: int  # working days, for an open case; at the time of the first reply otherwise not used
+    first_reply: datetime | None
+    overdue: bool  # open and past the limit
+
+    @property
+    def hours_to_first_reply(self) -> float | None:
+        if self.first_reply is None:
+            return None
+        return round((self.first_reply - self.received).total_seconds() / 3600, 1)
+
+
+@dataclass(frozen=True)
+class Cases:
+    """IG cases (bot.store.cases): the open ones by age now, and how fast the IG team first replied."""
+
+    overdue_days: int
+    rows: tuple[CaseRow, ...] = ()  # open cases, oldest first
+    median_first_reply_hours: float | None = None  # cases received in the period that have a reply
+    replied: int = 0
+
+    @property
+    def open(self) -> int:
+        return len(self.rows)
+
+    @property
+    def by_age(self) -> dict[str, int]:
+        counts = Counter(band(r.age_days) for r in self.rows)
+        return {band(low): counts.get(band(low), 0) for low, _ in AGE_BANDS}
+
+    @property
+    def overdue(self) -> list[CaseRow]:
+        return [r for r in self.rows if r.overdue]
+
+
+def summarise_cases(
+    rows: list[tuple[str, str, datetime, datetime | None]], since: datetime | None, now: datetime, overdue_days: int
+) -> Cases:
+    """Open cases now (whenever received), and the median time to a first reply for cases received since `since`."""
+    open_rows = tuple(
+        CaseRow(
+            ref,
+            status,
+            received,
+            case_rules.age(received, now),
+            first,
+            case_rules.overdue(received, now, overdue_days),
+        )
+        for ref, status, received, first in rows
+        if case_rules.is_open(status)
+    )
+    period = [(received, first) for _, _, received, first in rows if since is None or received >= since]
+    return Cases(
+        overdue_days,
+        open_rows,
+        case_rules.median_hours(period),
+        sum(1 for _, first in period if first is not None),
+    )
+
+
 @dataclass(frozen=True)
 class Feedback:
     recorded: bool
@@ -94,6 +169,7 @@ class Report:
     escalations: Escalations
     feedback: Feedback
     index_build: str | None = None
+    cases: Cases = field(default_factory=lambda: Cases(case_rules.DEFAULT_OVERDUE_DAYS))
     synonyms: SynonymSuggestions = field(default_factory=SynonymSuggestions)  # candidate lines for synonyms.yml
 
 
@@ -140,14 +216,18 @@ def build_report(
     index_build: str | None = None,
     snapshot: IndexSnapshot | None = None,
     synonyms: Synonyms | None = None,
+    overdue_days: int = case_rules.DEFAULT_OVERDUE_DAYS,
+    now: datetime | None = None,
 ) -> Report:
     """All the report's numbers for questions asked since `since` (all time when None).
 
     `indexed` is the documents in the served index (manifest files), for "never cited";
     `encode` is the embedding model's batch encoder, for grouping declined questions.
     `snapshot` is the served index and `synonyms` the IG team's synonyms.yml, for suggesting
-    synonyms from declined questions that came close (none without an index).
+    synonyms from declined questions that came close (none without an index). Open IG cases are
+    counted as they are `now`, whenever received; one past `overdue_days` working days is flagged.
     """
+    now = now or datetime.now(UTC)
     turns = TurnStore(engine).since(since)
     by_route = {r: 0 for r in ROUTES} | Counter(t.route for t in turns)
     cited = [t for t in turns if t.route in ("answer", "escalate")]
@@ -156,7 +236,7 @@ def build_report(
     declined = [t for t in turns if t.route == "decline"]
     return Report(
         since=since,
-        generated_at=datetime.now(UTC),
+        generated_at=now,
         questions=len(turns),
         by_route=dict(by_route),
         redacted_questions=sum(1 for t in turns if t.redacted),
@@ -168,5 +248,6 @@ def build_report(
         escalations=summarise_escalations(sources.escalations(engine, since)),
         feedback=summarise_feedback(sources.feedback_reactions(engine, since)),
         index_build=index_build,
+        cases=summarise_cases(sources.cases(engine), since, now, overdue_days),
         synonyms=suggest_synonyms([(t.question, t.confidence) for t in declined], snapshot, encode, synonyms),
     )

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine, select
 
+from bot.store.cases import cases as case_table
 from bot.store.clock import as_utc
 from bot.store.escalations import escalations as escalation_table
 from bot.store.escalations import outbox
@@ -42,3 +43,14 @@ def escalations(engine: Engine, since: datetime | None) -> list[tuple[datetime, 
         if since is None or (at is not None and at >= since):
             out.append((at, str(status), as_utc(delivered)))
     return out
+
+
+def cases(engine: Engine) -> list[tuple[str, str, datetime, datetime | None]]:
+    """(reference, status, received, first reply) per case still kept (bot/store/cases.py)."""
+    ensure_schema(engine)
+    query = select(
+        escalation_table.c.reference, case_table.c.status, escalation_table.c.created_at, case_table.c.first_reply_at
+    ).join(escalation_table, escalation_table.c.id == case_table.c.escalation_id)
+    with engine.connect() as conn:
+        rows = conn.execute(query.order_by(escalation_table.c.created_at, escalation_table.c.id)).all()
+    return [(str(ref), str(status), as_utc(created), as_utc(first)) for ref, status, created, first in rows]

@@ -45,6 +45,21 @@ def write_report(report: Report, out: Path) -> list[Path]:
             list(report.escalations.by_status.items()),
         ),
         _csv(
+            out / "cases.csv",
+            ["reference", "status", "received", "age_working_days", "past_limit", "hours_to_first_reply"],
+            [
+                (
+                    r.reference,
+                    r.status,
+                    r.received.isoformat(timespec="minutes"),
+                    r.age_days,
+                    "yes" if r.overdue else "no",
+                    _num(r.hours_to_first_reply),
+                )
+                for r in report.cases.rows
+            ],
+        ),
+        _csv(
             out / "synonym_suggestions.csv",
             [
                 *("line_for_synonyms_yml", "staff_words", "document_words", "declined_questions"),
@@ -77,6 +92,11 @@ def summary_rows(report: Report) -> list[tuple[str, object]]:
         ("escalations", e.total if e.recorded else "not recorded"),
         ("escalation_median_delivery_minutes", _num(e.median_minutes)),
         ("escalation_max_delivery_minutes", _num(e.max_minutes)),
+        ("open_cases", report.cases.open),
+        *((f"open_cases_{k.replace(' ', '_').replace('-', '_to_')}", v) for k, v in report.cases.by_age.items()),
+        (f"open_cases_past_{report.cases.overdue_days}_working_days", len(report.cases.overdue)),
+        ("cases_replied_in_period", report.cases.replied),
+        ("median_hours_to_first_reply", _num(report.cases.median_first_reply_hours)),
         ("feedback_likes", f.likes if f.recorded else "not recorded"),
         ("feedback_dislikes", f.dislikes if f.recorded else "not recorded"),
         ("feedback_like_to_dislike", f.ratio if f.recorded else "not recorded"),
@@ -198,6 +218,27 @@ def _synonyms_html(report: Report) -> str:
     )
 
 
+def _cases_html(report: Report) -> str:
+    """Open cases by age, those past the limit flagged, and the median time to a first reply."""
+    c = report.cases
+    median = f"{c.median_first_reply_hours:g} hours" if c.median_first_reply_hours is not None else "no replies yet"
+    parts = [
+        f"<p>{c.open} open cases; {len(c.overdue)} past {c.overdue_days} working days. Median time from "
+        f"“Send to IG” to the IG team's first reply in Teams, for cases received in this period: "
+        f"{html.escape(median)} ({c.replied} replied).</p>",
+        _table(["age", "open cases"], list(c.by_age.items())),
+    ]
+    if c.overdue:
+        parts.append(f"<p><b>Past {c.overdue_days} working days</b> (oldest first):</p>")
+        parts.append(
+            _table(
+                ["reference", "status", "received", "working days"],
+                [(r.reference, r.status, f"{r.received:%d %b %Y}", r.age_days) for r in c.overdue],
+            )
+        )
+    return "".join(parts)
+
+
 def render_html(report: Report) -> str:
     """One self-contained page: summary tiles, then one section per question the IG team asks."""
     e, f = report.escalations, report.feedback
@@ -263,6 +304,8 @@ def render_html(report: Report) -> str:
                 f"“Send to IG” to the mail server accepting it; longest {e.max_minutes:g} minutes.</p>"
             )
     parts.append(_section("Escalations to the IG team", body))
+
+    parts.append(_section("IG cases", _cases_html(report)))
 
     # Feedback
     if not f.recorded:

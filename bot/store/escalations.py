@@ -151,13 +151,13 @@ def _joined():
     ).join(outbox, outbox.c.escalation_id == escalations.c.id)
 
 
-def _claimable(at: dt.datetime, takeover: bool = True):
+def claimable(at: dt.datetime, takeover: bool = True, table: Table = outbox):
     """Rows a sender may take at `at`: due and pending, or (with `takeover`) `sending` by a sender whose
-    lease ran out."""
-    pending = and_(outbox.c.status == PENDING, outbox.c.next_attempt_at <= at)
+    lease ran out. `table` is an outbox-shaped table (this one, or bot.store.case_mail's)."""
+    pending = and_(table.c.status == PENDING, table.c.next_attempt_at <= at)
     if not takeover:
         return pending
-    return or_(pending, and_(outbox.c.status == SENDING, outbox.c.lease_until < at))
+    return or_(pending, and_(table.c.status == SENDING, table.c.lease_until < at))
 
 
 def _notifiable(at: dt.datetime, takeover: bool = True):
@@ -205,6 +205,9 @@ class EscalationStore:
         `claim` runs first in the same transaction (e.g. marking the card's offer used); when it
         returns False nothing is stored and the result is (None, False).
         """
+        from bot.store.cases import open_in as open_case
+        from bot.store.cases import user_of
+
         existing = self.by_key(idempotency_key)
         if existing is not None:
             return existing, False
@@ -230,6 +233,7 @@ class EscalationStore:
                     .where(escalations.c.id == new_id)
                     .values(reference=reference_for(created, new_id))
                 )
+                open_case(conn, new_id, user_of(conversation_reference), created)
                 conn.execute(
                     outbox.insert().values(
                         escalation_id=new_id,
@@ -269,7 +273,7 @@ class EscalationStore:
     def due(self, at: dt.datetime | None = None, limit: int = 50, takeover: bool = True) -> list[Escalation]:
         """Emails a sender may claim now, oldest first: pending and due, or sending with a lapsed lease."""
         at = at or now()
-        q = _joined().where(_claimable(at, takeover)).order_by(outbox.c.next_attempt_at, escalations.c.id).limit(limit)
+        q = _joined().where(claimable(at, takeover)).order_by(outbox.c.next_attempt_at, escalations.c.id).limit(limit)
         with self.engine.connect() as conn:
             return [_row(r) for r in conn.execute(q)]
 
@@ -284,7 +288,7 @@ class EscalationStore:
         with self.engine.begin() as conn:
             result = conn.execute(
                 update(outbox)
-                .where(outbox.c.escalation_id == escalation_id, _claimable(at, takeover))
+                .where(outbox.c.escalation_id == escalation_id, claimable(at, takeover))
                 .values(status=SENDING, lease_until=at + self.lease)
             )
         return result.rowcount == 1
@@ -322,12 +326,18 @@ class EscalationStore:
         return min(times) if times else None
 
     def mark_delivered(self, escalation_id: int, at: dt.datetime | None = None) -> None:
+        """The mail server accepted the email; its case moves to delivered in the same transaction."""
+        from bot.store.cases import delivered_in
+
+        at = at or now()
         with self.engine.begin() as conn:
-            conn.execute(
+            changed = conn.execute(
                 update(outbox)
-                .where(outbox.c.escalation_id == escalation_id)
-                .values(status=DELIVERED, delivered_at=at or now(), last_error=None, lease_until=None)
-            )
+                .where(outbox.c.escalation_id == escalation_id, outbox.c.status != DELIVERED)
+                .values(status=DELIVERED, delivered_at=at, last_error=None, lease_until=None)
+            ).rowcount
+            if changed:
+                delivered_in(conn, escalation_id, at)
 
     def mark_attempt_failed(self, escalation_id: int, error: str, retry_at: dt.datetime | None) -> None:
         """Count a failed attempt; with no retry time the row is given up as failed."""

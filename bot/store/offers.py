@@ -21,6 +21,10 @@ from bot.store.db import metadata
 from bot.store.migrate import ensure_schema
 
 SENT, CANCELLED = "sent", "cancelled"
+# What an offer is for: the hand-off card (bot.teams.escalation), or one case's buttons on a card
+# listing cases (bot.teams.cases). An id is looked up for one kind only, so a case button's id can
+# never be sent as a hand-off form, nor the other way round.
+ESCALATION, CASE = "escalation", "case"
 CONVERSATION_CHARS, USER_CHARS = 500, 200  # the columns' lengths
 
 offers = Table(
@@ -37,6 +41,7 @@ offers = Table(
     Column("roster_email", String(320), nullable=False, default=""),  # from the Teams roster, if it answered
     Column("used_at", DateTime(timezone=True)),
     Column("outcome", String(16)),  # sent | cancelled, once used
+    Column("kind", String(16), nullable=False, server_default=ESCALATION),
 )
 
 
@@ -53,6 +58,7 @@ class Offer:
     roster_email: str
     used_at: dt.datetime | None
     outcome: str | None
+    kind: str = ESCALATION
 
     def live(self, at: dt.datetime | None = None) -> bool:
         return self.used_at is None and (at or utc_now()) < self.expires_at
@@ -83,6 +89,7 @@ def _row(r: Any) -> Offer:
         roster_email=r.roster_email or "",
         used_at=as_utc(r.used_at),
         outcome=r.outcome,
+        kind=r.kind,
     )
 
 
@@ -104,6 +111,7 @@ class OfferStore:
         passages: list[dict[str, Any]],
         roster_email: str = "",
         at: dt.datetime | None = None,
+        kind: str = ESCALATION,
     ) -> Offer:
         created = at or utc_now()
         offer_id = secrets.token_urlsafe(24)
@@ -119,17 +127,18 @@ class OfferStore:
                     fields=fields,
                     passages=passages,
                     roster_email=roster_email,
+                    kind=kind,
                 )
             )
-        found = self.get(offer_id)
+        found = self.get(offer_id, kind)
         assert found is not None
         return found
 
-    def get(self, offer_id: str) -> Offer | None:
+    def get(self, offer_id: str, kind: str = ESCALATION) -> Offer | None:
         if not isinstance(offer_id, str) or not offer_id or len(offer_id) > 64:
             return None
         with self.engine.connect() as conn:
-            r = conn.execute(select(offers).where(offers.c.id == offer_id)).first()
+            r = conn.execute(select(offers).where(offers.c.id == offer_id, offers.c.kind == kind)).first()
         return _row(r) if r else None
 
     def use(self, offer_id: str, outcome: str, at: dt.datetime | None = None) -> bool:

@@ -9,7 +9,8 @@ has reached the IG team).
 Rules hold the store modules' own Table and Column objects, and the migrations guarantee the
 tables exist, so a renamed column fails here (at import, or with a database error) instead of
 quietly skipping a rule. An escalation is deleted together with its outbox row, and only when
-that row says it was delivered.
+that row says it was delivered, and with its case (bot.store.cases): the case's status, its
+history of changes and the replies in it are kept exactly as long as the escalation.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Column, Engine, Table, delete, select
 
 from bot.config import Settings
+from bot.store.case_mail import case_mail
+from bot.store.cases import cases, events
 from bot.store.conversation_state import conversation_state
 from bot.store.escalations import DELIVERED as DELIVERED_STATUS
 from bot.store.escalations import escalations, outbox
@@ -72,7 +75,8 @@ RULES: tuple[Rule, ...] = (
         "retention_escalation_days",
         only_when=(outbox.c.status, DELIVERED),
         status_key=outbox.c.escalation_id,
-        dependents=(outbox.c.escalation_id,),
+        # its case, the case's history and the IG mailbox's copies of its replies go with it
+        dependents=(case_mail.c.escalation_id, events.c.escalation_id, cases.c.escalation_id, outbox.c.escalation_id),
     ),
 )
 

@@ -10,6 +10,8 @@ from sqlalchemy import MetaData
 
 
 def load_tables() -> MetaData:
+    import bot.store.case_mail
+    import bot.store.cases
     import bot.store.conversation_state
     import bot.store.escalations
     import bot.store.feedback

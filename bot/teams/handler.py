@@ -218,6 +218,10 @@ class GovernanceBot(ActivityHandler):
         activity = turn_context.activity
         if activity.name == "message/submitAction":
             return await self._on_feedback(activity)
+        desk = self._service.cases
+        if activity.name == "adaptiveCard/action" and desk is not None and desk.handles(activity.value):
+            # The buttons of the `cases` and `my requests` cards (bot.teams.cases)
+            return InvokeResponse(status=int(HTTPStatus.OK), body=await desk.on_action(turn_context))
         if activity.name == "adaptiveCard/action" and self._escalations is not None:
             # The IG card's buttons (Universal Actions): the response's card replaces the form.
             return InvokeResponse(status=int(HTTPStatus.OK), body=await self._escalations.on_action(turn_context))

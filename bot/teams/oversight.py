@@ -94,6 +94,14 @@ def summary_card(report) -> dict:  # type: ignore[no-untyped-def]
         ("Personal data removed from", report.redacted_questions),
         ("Escalations", (", ".join(f"{k} {v}" for k, v in e.by_status.items()) or "none") if e.recorded else "n/a"),
         ("Median delivery", f"{e.median_minutes:g} min" if e.median_minutes is not None else "n/a"),
+        ("Open IG cases", report.cases.open),
+        (f"Cases past {report.cases.overdue_days} working days", len(report.cases.overdue)),
+        (
+            "Median first reply",
+            f"{report.cases.median_first_reply_hours:g} h"
+            if report.cases.median_first_reply_hours is not None
+            else "n/a",
+        ),
         ("Likes : dislikes", f.ratio if f.recorded else "n/a"),
         ("Documents never cited", len(report.never_cited)),
     ]
@@ -150,6 +158,7 @@ async def _report(ctx: CommandContext) -> str | Activity:
             indexed=snapshot.manifest.get("files", {}),
             encode=assistant.embedder.encode,
             index_build=snapshot.build_id,
+            overdue_days=ctx.service.settings.case_overdue_working_days,
         ),
     )
     card = Attachment(content_type="application/vnd.microsoft.card.adaptive", content=summary_card(report))

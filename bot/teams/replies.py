@@ -182,7 +182,7 @@ class ReplySender:
                         continue
                     if r.status in RETRY_STATUSES:
                         raise _SendAgain(f"the channel answered {r.status}", r.headers.get("Retry-After"))
-                    raise ReplyFailed(f"the channel answered {r.status}")
+                    raise ReplyFailed(f"the channel answered {r.status}", status=r.status)
             except aiohttp.ClientConnectorError as exc:  # nothing reached the channel: safe to send again
                 raise _SendAgain(f"the channel could not be reached ({type(exc).__name__})") from exc
             except (TimeoutError, aiohttp.ClientError) as exc:

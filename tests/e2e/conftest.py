@@ -96,7 +96,13 @@ class BotProcess:
 
 
 @pytest.fixture(scope="module")
-def bot(bulletin_index, tmp_path_factory):
+def bot_env() -> dict[str, str]:
+    """Settings a test module adds to the service's environment (override it in the module)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def bot(bulletin_index, tmp_path_factory, bot_env):
     """The real service (app.py) on a free port, with the session's index of knowledge/."""
     port = _free_port()
     logs = tmp_path_factory.mktemp("bot")
@@ -108,6 +114,7 @@ def bot(bulletin_index, tmp_path_factory):
         INDEX_DIR=str(bulletin_index),
         DATABASE_URL=f"sqlite:///{logs / 'bot.sqlite3'}",
         MAIL_DIR=str(logs / "mail"),
+        **bot_env,
     )
     with open(logs / "bot.log", "wb") as log:
         proc = subprocess.Popen(

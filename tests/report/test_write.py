@@ -32,6 +32,7 @@ def test_csv_files_hold_the_numbers(seeded: Engine, embedder, tmp_path: Path):
     report = build_report(seeded, since=ago(20), indexed=INDEXED, encode=embedder.encode)
     written = write_report(report, tmp_path / "out")
     assert sorted(p.name for p in written) == [
+        "cases.csv",
         "declined_questions.csv",
         "documents.csv",
         "escalations.csv",

@@ -86,8 +86,12 @@ def test_a_database_from_before_migrations_is_upgraded_with_its_rows(database_ur
     (pending,) = store.due()
     assert (pending.reference, pending.attempts, pending.message_id) == ("IG-2026-000001", 2, "<k1@example.org>")
     assert store.claim(pending.id) and not store.claim(pending.id)  # the new columns work on the old rows
+    from bot.store.cases import CaseStore
+
+    assert CaseStore(upgraded).get(pending.id).status == "received"  # an escalation from before cases is one
     store.mark_delivered(pending.id)
     assert store.get(pending.id).status == DELIVERED
+    assert CaseStore(upgraded).get(pending.id).status == "delivered"
     # and a second start finds nothing to do
     assert migrate.current(open_database(database_url)) == (migrate.head(),)
 

@@ -133,3 +133,27 @@ def test_times_stay_utc_on_a_database_whose_default_time_zone_is_not(database_ur
     assert [t.created_at for t in TurnStore(engine).since()] == [ago(30, 1), ago(29, 60 * 23)]
     purge(engine, now=NOW)
     assert _questions(engine) == ["just kept"]
+
+
+def test_a_case_its_history_and_its_reply_copies_go_with_their_escalation(database_url: str):
+    """Kept exactly as long as the escalation: purged with it (foreign keys enforced), never before."""
+    from bot.core import cases as rules
+    from bot.store.case_mail import CaseMailStore, case_mail
+    from bot.store.cases import IG, CaseStore, cases, events
+    from bot.store.escalations import EscalationStore
+
+    engine = make_engine(database_url)
+    store, case_store = EscalationStore(engine), CaseStore(engine)
+    mail = CaseMailStore(engine, "example.org")
+    for days, key in ((400, "old"), (300, "kept")):
+        e, _ = store.create(key, user_name="", user_email="", question="q", fields={}, passages=[],
+                            conversation_reference={"user": {"id": "29:u"}}, created_at=ago(days))  # fmt: skip
+        store.claim(e.id, at=ago(days))
+        store.mark_delivered(e.id, at=ago(days))
+        queue = lambda conn, event, e=e: mail.queue_in(conn, e.id, event)  # noqa: E731
+        assert case_store.act(e.id, rules.REPLY, actor=IG, actor_id="ig", text="Yes.", at=ago(days), also=queue)
+    assert {r.rule.table.name: r.deleted for r in purge(engine, now=NOW)}["escalation"] == 1
+    with engine.connect() as conn:
+        for table in (cases, events, case_mail):
+            kept = {r[0] for r in conn.execute(select(table.c.escalation_id))}
+            assert kept == {store.by_key("kept").id}, table.name
