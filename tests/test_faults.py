@@ -134,3 +134,15 @@ async def test_text_with_an_empty_value_is_answered_as_a_question(world):
         assert r.status == 201
     texts = [m.get("text") or "" for m in connector.messages(conv)]
     assert "27 November" in texts[0] and not [t for t in texts if "recognise that form" in t]
+
+
+async def test_feedback_on_a_reply_with_a_very_long_id_is_stored(world):
+    """The reply id a like arrives with is the client's to choose; PostgreSQL refused one over 200
+    characters, and the click got an error instead of being filed."""
+    http, base, connector, _ = world
+    conv = f"a:{uuid.uuid4().hex}"
+    body = activity(connector.url, None, conv, type="invoke", name="message/submitAction")
+    body["replyToId"] = "r" * 300
+    body["value"] = {"actionName": "feedback", "actionValue": {"reaction": "like", "feedback": "{}"}}
+    async with http.post(f"{base}/api/messages", json=body) as r:
+        assert r.status == 200, await r.text()

@@ -14,15 +14,17 @@ from sqlalchemy import Column, DateTime, Engine, Integer, String, Table, Text, i
 
 from bot.store.db import metadata
 from bot.store.migrate import ensure_schema
+from bot.store.offers import stored_id
 
 REACTIONS = ("like", "dislike")
 
+REPLY_ID_CHARS = 200  # the column's length
 feedback = Table(
     "feedback",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("reply_id", String(200), nullable=False, index=True),
+    Column("reply_id", String(REPLY_ID_CHARS), nullable=False, index=True),
     Column("reaction", String(10), nullable=False),
     Column("comment", Text, nullable=False, default=""),
     Column("question", Text, nullable=True),  # redacted; null when the reply is no longer remembered
@@ -59,7 +61,7 @@ class FeedbackStore:
             result = conn.execute(
                 insert(feedback).values(
                     created_at=datetime.now(UTC),
-                    reply_id=item.reply_id,
+                    reply_id=stored_id(item.reply_id, REPLY_ID_CHARS),  # PostgreSQL refuses a longer one
                     reaction=item.reaction,
                     comment=item.comment,
                     question=item.question,
