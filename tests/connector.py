@@ -29,6 +29,8 @@ class Connector:
         self.member_lookups: list[str] = []
         # Conversations Teams no longer lets the bot write to (the bot removed or blocked): 404 and nothing recorded.
         self.gone: set[str] = set()
+        # Seconds the channel takes to answer a post it has already shown to the user (Teams running slow).
+        self.slow_seconds = 0.0
 
     async def _record(self, request: web.Request) -> web.Response:
         if request.match_info["conversation"] in self.gone:
@@ -42,6 +44,8 @@ class Connector:
             self.ids.append(sent_id)
             self.authorizations.append(request.headers.get("Authorization"))
             self._arrived.notify_all()
+        if self.slow_seconds:
+            await asyncio.sleep(self.slow_seconds)
         return web.json_response({"id": sent_id})
 
     async def _member(self, request: web.Request) -> web.Response:
