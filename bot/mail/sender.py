@@ -57,7 +57,7 @@ class OutboxSender:
         # full jitter: a random wait up to initial * 2**attempt, capped
         self._wait = wait_random_exponential(multiplier=backoff_initial, max=backoff_max)
         self.poll_seconds = poll_seconds
-        self.build = build  # the email for a row: an escalation's, or a reply's copy (bot.store.case_mail)
+        self.build = build  # the email for a row: an escalation's, or a case event's (bot.store.case_mail)
         self.task = Supervised(name)
         self.claims = Claims(self.task, store.lease)  # renewed while sending; lapsed ones taken over with care
         self._until_empty = False
