@@ -104,6 +104,25 @@ async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
     return runner, f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
 
 
+def local_settings(knowledge_dir, index_dir, database_url: str, smtp_port: int | None = None, **extra: Any):  # type: ignore[no-untyped-def]
+    """The service's settings as the tests run it: anonymous (no app id, so loopback clients only), on
+    `database_url`, and with `smtp_port` the IG mailbox on a local SMTP server (no STARTTLS), the outbox
+    looked at every half second. `extra` sets or overrides any other setting."""
+    from bot.config import Settings
+
+    mail: dict[str, Any] = {}
+    if smtp_port is not None:
+        mail = {"smtp_host": "127.0.0.1", "smtp_port": smtp_port, "smtp_starttls": False, "outbox_poll_seconds": 0.5}
+    return Settings(
+        knowledge_dir=knowledge_dir,
+        index_dir=index_dir,
+        app_id="",
+        app_password="",
+        database_url=database_url,
+        **{**mail, **extra},
+    )
+
+
 @asynccontextmanager
 async def running_service(settings, embedder) -> AsyncIterator[tuple[ClientSession, str]]:  # type: ignore[no-untyped-def]
     """The whole service (bot.compose.make_web_app) on a free port, once healthy: (http session, base URL)."""
