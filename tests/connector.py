@@ -29,6 +29,8 @@ class Connector:
         self.member_lookups: list[str] = []
         # Conversations Teams no longer lets the bot write to (the bot removed or blocked): 404 and nothing recorded.
         self.gone: set[str] = set()
+        # Seconds the channel takes to answer a post it has already shown to the user (Teams running slow).
+        self.slow_seconds = 0.0
 
     async def _record(self, request: web.Request) -> web.Response:
         if request.match_info["conversation"] in self.gone:
@@ -42,6 +44,8 @@ class Connector:
             self.ids.append(sent_id)
             self.authorizations.append(request.headers.get("Authorization"))
             self._arrived.notify_all()
+        if self.slow_seconds:
+            await asyncio.sleep(self.slow_seconds)
         return web.json_response({"id": sent_id})
 
     async def _member(self, request: web.Request) -> web.Response:
@@ -98,6 +102,25 @@ async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     return runner, f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+
+
+def local_settings(knowledge_dir, index_dir, database_url: str, smtp_port: int | None = None, **extra: Any):  # type: ignore[no-untyped-def]
+    """The service's settings as the tests run it: anonymous (no app id, so loopback clients only), on
+    `database_url`, and with `smtp_port` the IG mailbox on a local SMTP server (no STARTTLS), the outbox
+    looked at every half second. `extra` sets or overrides any other setting."""
+    from bot.config import Settings
+
+    mail: dict[str, Any] = {}
+    if smtp_port is not None:
+        mail = {"smtp_host": "127.0.0.1", "smtp_port": smtp_port, "smtp_starttls": False, "outbox_poll_seconds": 0.5}
+    return Settings(
+        knowledge_dir=knowledge_dir,
+        index_dir=index_dir,
+        app_id="",
+        app_password="",
+        database_url=database_url,
+        **{**mail, **extra},
+    )
 
 
 @asynccontextmanager

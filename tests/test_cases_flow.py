@@ -39,13 +39,6 @@ STAFF_B = person("staff-b", "00000000-0000-0000-0000-00000000000b")
 IG = person("ig-member", IG_ID)
 
 
-@pytest.fixture(scope="module")
-def smtp():
-    server = SmtpServer().start()
-    yield server
-    server.stop()
-
-
 class World:
     def __init__(self, http: ClientSession, base: str, connector: Connector, db: str, smtp: SmtpServer) -> None:
         self.http, self.base, self.connector, self.db, self.smtp = http, base, connector, db, smtp
@@ -89,9 +82,11 @@ class World:
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-async def world(request, bulletin_index, smtp, tmp_path_factory):
-    """app.py, as deployed, with IG_MEMBERS set, on a fresh SQLite file or PostgreSQL database."""
+async def world(request, bulletin_index, tmp_path_factory):
+    """app.py, as deployed, with IG_MEMBERS set, on a fresh SQLite file or PostgreSQL database, and an IG
+    mailbox of its own (references restart with each database)."""
     state = tmp_path_factory.mktemp("cases")
+    smtp = SmtpServer().start()
     url = f"sqlite:///{state / 'bot.sqlite3'}"
     if request.param == "postgresql":
         url = new_postgres_database(request.getfixturevalue("postgres_server"))
@@ -130,6 +125,7 @@ async def world(request, bulletin_index, smtp, tmp_path_factory):
         _stop(proc)
         log.close()
         await connector.stop()
+        smtp.stop()
 
 
 async def _healthy(http: ClientSession, base: str, proc: subprocess.Popen) -> None:
@@ -214,6 +210,16 @@ async def escalate(world: World, who) -> str:
     return reference
 
 
+async def mailed(world: World, subject: str, timeout: float = 10.0) -> list:
+    """The emails the IG mailbox's SMTP server accepted whose subject starts so, once there is one."""
+    for _ in range(int(timeout * 10)):
+        found = [m for m in world.smtp.handler.accepted if m["Subject"].startswith(subject)]
+        if found:
+            return found
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no email {subject!r}: {[m['Subject'] for m in world.smtp.handler.accepted]}")
+
+
 REPLY = (
     "Yes, with the council's Copilot licence only. **Do not** paste names; call 07700 900123 "
     "<b>first</b> [login](http://evil.example/login)"
@@ -269,14 +275,8 @@ async def test_staff_escalate_ig_replies_and_closes_the_staff_member_gets_it_and
         ("system", "", "deliver", "delivered"),
         ("ig", IG_ID, "reply", "answered"),
     ]
-    copies: list = []
-    for _ in range(100):
-        copies = [m for m in w.smtp.handler.accepted if m["Subject"].startswith(f"Re: [{reference}]")]
-        if copies:
-            break
-        await asyncio.sleep(0.1)
-    original = next(m for m in w.smtp.handler.accepted if m["Subject"].startswith(f"[{reference}]"))
-    assert copies and copies[0]["In-Reply-To"] == original["Message-ID"]
+    copies = await mailed(w, f"Re: [{reference}]")
+    assert copies[0]["In-Reply-To"] == (await mailed(w, f"[{reference}]"))[0]["Message-ID"]
     assert "[phone number]" in copies[0].get_payload(decode=True).decode()
 
     # Both see the status change.
@@ -371,6 +371,13 @@ async def test_withdrawn_by_the_staff_member_and_a_reply_to_a_chat_that_is_gone_
     after = refreshed(await press(w, STAFF_B, case_block(mine, withdrawn), "Withdraw"))
     assert f"{withdrawn} withdrawn" in text_of(after) and "withdrawn by you" in text_of(case_block(after, withdrawn))
     assert withdrawn not in text_of(card_of(await w.say(IG, "cases")))
+    # The IG mailbox is told, in the escalation email's thread, once.
+    told = await mailed(w, f"Re: [{withdrawn}] Withdrawn by the staff member")
+    assert told[0]["In-Reply-To"] == (await mailed(w, f"[{withdrawn}]"))[0]["Message-ID"]
+    body = told[0].get_payload(decode=True).decode()
+    assert f"The staff member withdrew {withdrawn}" in body and "staff-b@lancashire.gov.uk" in body
+    await asyncio.sleep(1.0)
+    assert len([m for m in w.smtp.handler.accepted if m["Subject"].startswith(f"Re: [{withdrawn}]")]) == 1
 
     unreachable = await escalate(w, staff_c)
     w.connector.gone.add(w.chat(staff_c))  # the staff member removed the bot: Teams answers 404

@@ -12,12 +12,9 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from aiohttp import ClientSession
 
-from bot.compose import make_web_app
-from bot.config import Settings
 from tests.conftest import DATA, KNOWLEDGE
-from tests.connector import Connector, activity, serve, wait_ready
+from tests.connector import Connector, activity, local_settings, running_service
 from tests.databases import BACKENDS, new_postgres_database
 from tests.mail.smtp_server import SmtpServer
 
@@ -58,23 +55,9 @@ async def world(request, embedder, smtp, tmp_path_factory):
     url = f"sqlite:///{db}"
     if request.param == "postgresql":
         db = url = new_postgres_database(request.getfixturevalue("postgres_server"))
-    settings = Settings(
-        knowledge_dir=PATHS["knowledge"],
-        index_dir=PATHS["index"],
-        ig_members=IG_MEMBER,
-        app_id="",
-        app_password="",
-        database_url=url,
-        smtp_host="127.0.0.1",
-        smtp_port=smtp.port,
-        smtp_starttls=False,
-        outbox_poll_seconds=0.5,
-    )
-    async with ClientSession() as http:
-        runner, base = await serve(make_web_app(settings, embedder=embedder))
-        await wait_ready(http, base)
+    settings = local_settings(PATHS["knowledge"], PATHS["index"], url, smtp.port, ig_members=IG_MEMBER)
+    async with running_service(settings, embedder) as (http, base):
         yield http, base, connector, db
-        await runner.cleanup()
     await connector.stop()
 
 

@@ -16,12 +16,9 @@ import re
 import uuid
 
 import pytest
-from aiohttp import ClientSession
 
-from bot.compose import make_web_app
-from bot.config import Settings
 from tests.conftest import KNOWLEDGE
-from tests.connector import Connector, activity, serve, wait_ready
+from tests.connector import Connector, activity, local_settings, running_service
 from tests.databases import BACKENDS, new_postgres_database
 from tests.mail.smtp_server import SmtpServer
 from tests.test_escalation_flow import QUESTION, _card, _card_text, _invoke_activity
@@ -36,22 +33,8 @@ async def world(request, bulletin_index, embedder, tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'bot.sqlite3'}"
     if request.param == "postgresql":
         url = new_postgres_database(request.getfixturevalue("postgres_server"))
-    settings = Settings(
-        knowledge_dir=KNOWLEDGE,
-        index_dir=bulletin_index,
-        app_id="",
-        app_password="",
-        database_url=url,
-        smtp_host="127.0.0.1",
-        smtp_port=smtp.port,
-        smtp_starttls=False,
-        outbox_poll_seconds=0.5,
-    )
-    async with ClientSession() as http:
-        runner, base = await serve(make_web_app(settings, embedder=embedder))
-        await wait_ready(http, base)
+    async with running_service(local_settings(KNOWLEDGE, bulletin_index, url, smtp.port), embedder) as (http, base):
         yield http, base, connector, smtp
-        await runner.cleanup()
     await connector.stop()
     smtp.stop()
 

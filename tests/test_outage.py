@@ -17,12 +17,9 @@ import time
 import uuid
 
 import pytest
-from aiohttp import ClientSession
 
-from bot.compose import make_web_app
-from bot.config import Settings
 from tests.conftest import KNOWLEDGE
-from tests.connector import Connector, activity, serve, wait_ready
+from tests.connector import Connector, activity, local_settings, running_service
 from tests.databases import new_postgres_database
 from tests.mail.smtp_server import SmtpServer
 from tests.test_escalation_flow import QUESTION, ROSTER_EMAIL, _card, _card_text, _invoke_activity
@@ -36,22 +33,9 @@ async def world(own_postgres, bulletin_index, embedder):
     connector = await Connector().start()
     connector.members[USER] = {"id": USER, "name": "Olive Outage", "email": ROSTER_EMAIL, "tenantId": "tenant-1"}
     url = new_postgres_database(own_postgres.url)
-    settings = Settings(
-        knowledge_dir=KNOWLEDGE,
-        index_dir=bulletin_index,
-        app_id="",
-        app_password="",
-        database_url=url,
-        smtp_host="127.0.0.1",
-        smtp_port=smtp.port,
-        smtp_starttls=False,
-        outbox_poll_seconds=0.5,
-    )
-    async with ClientSession() as http:
-        runner, base = await serve(make_web_app(settings, embedder=embedder))
-        await wait_ready(http, base)
+    # stopping the service at the end must not raise, whatever the background tasks went through
+    async with running_service(local_settings(KNOWLEDGE, bulletin_index, url, smtp.port), embedder) as (http, base):
         yield http, base, connector, smtp
-        await runner.cleanup()  # must not raise, whatever the background tasks went through
     await connector.stop()
     smtp.stop()
 

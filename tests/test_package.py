@@ -119,9 +119,11 @@ def test_manifest_describes_the_bot(manifest: dict) -> None:
     assert bot["isNotificationOnly"] is False
     commands = {tuple(cl["scopes"]): [c["title"] for c in cl["commands"]] for cl in bot["commandLists"]}
     # Every list is what any member of staff may run: IG-only commands (refresh, index status,
-    # report) are typed by the IG team, and `help` lists them to its members only.
+    # report, cases) are typed by the IG team, and `help` lists them to its members only.
+    # `my requests` is offered in the staff member's own chat only: in a channel or group chat
+    # everyone there would read the list of their requests.
     assert commands == {
-        ("personal",): ["help", "about"],
+        ("personal",): ["help", "about", "my requests"],
         ("team",): ["help", "about"],
         ("groupChat",): ["help", "about"],
     }

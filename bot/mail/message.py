@@ -5,6 +5,7 @@ from __future__ import annotations
 from email.message import EmailMessage
 from email.utils import format_datetime
 
+from bot.core.cases import WITHDRAW
 from bot.core.escalation import FIELD_LABELS
 from bot.store.case_mail import ReplyCopy
 from bot.store.escalations import Escalation
@@ -58,10 +59,9 @@ def build_message(e: Escalation, sender: str, to: str) -> EmailMessage:
     return msg
 
 
-def build_reply_copy(c: ReplyCopy, sender: str, to: str) -> EmailMessage:
-    """The IG mailbox's copy of a reply sent in Teams, in the escalation email's thread."""
+def _in_thread(c: ReplyCopy, sender: str, to: str, subject: str) -> EmailMessage:
     msg = EmailMessage()
-    msg["Subject"] = f"Re: [{c.reference}] AI and personal data: request for IG advice"
+    msg["Subject"] = f"Re: [{c.reference}] {subject}"
     msg["From"] = sender
     msg["To"] = to
     msg["Date"] = format_datetime(c.at)
@@ -69,6 +69,15 @@ def build_reply_copy(c: ReplyCopy, sender: str, to: str) -> EmailMessage:
     msg["In-Reply-To"] = c.thread_message_id
     msg["References"] = c.thread_message_id
     msg["X-IG-Reference"] = c.reference
+    return msg
+
+
+def build_reply_copy(c: ReplyCopy, sender: str, to: str) -> EmailMessage:
+    """What the IG mailbox gets, in the escalation email's thread, for a case event in Teams: the copy of
+    a reply, or a short note that the staff member withdrew the request."""
+    if c.action == WITHDRAW:
+        return build_withdrawal(c, sender, to)
+    msg = _in_thread(c, sender, to, "AI and personal data: request for IG advice")
     signed = f"signed by {c.signed_by}" if c.signed_by else "sent as the IG team (not signed)"
     lines = [
         f"Reference: {c.reference}",
@@ -81,6 +90,21 @@ def build_reply_copy(c: ReplyCopy, sender: str, to: str) -> EmailMessage:
         "    " + _indented(c.text),
         "",
         "A copy for the record: the staff member has it in Teams already.",
+    ]
+    msg.set_content("\n".join(lines) + "\n")
+    return msg
+
+
+def build_withdrawal(c: ReplyCopy, sender: str, to: str) -> EmailMessage:
+    """A short note in the escalation's thread: the staff member withdrew it; it is off the open cases."""
+    msg = _in_thread(c, sender, to, "Withdrawn by the staff member")
+    lines = [
+        f"Reference: {c.reference}",
+        f"Withdrawn in Teams at: {c.at.strftime('%d %B %Y %H:%M UTC')}",
+        f"Staff member's address: {c.user_email or '(none given)'}",
+        "",
+        f"The staff member withdrew {c.reference} in their chat with the Governance Assistant: no reply",
+        "is needed, and it is no longer on the open cases ('cases' in Teams).",
     ]
     msg.set_content("\n".join(lines) + "\n")
     return msg

@@ -1,4 +1,5 @@
-"""The IG mailbox's copy of each reply sent in Teams, queued like the escalation email itself.
+"""The IG mailbox's copy of each reply sent in Teams, and a note of each withdrawal, queued like the
+escalation email itself.
 
 The copy keeps the email thread complete: the reply goes in the same thread as the escalation's
 email (In-Reply-To its Message-ID). The table has the outbox's shape and the same claim rules
@@ -105,7 +106,7 @@ def _joined():
 
 
 def queue_in(conn: Connection, escalation_id: int, event_id: int, domain: str, at: dt.datetime) -> None:
-    """Queue the copy of a reply, in the reply's transaction (bot.store.cases.CaseStore.act's `also`)."""
+    """Queue the email for a reply or a withdrawal, in its transaction (bot.store.cases.CaseStore.act's `also`)."""
     conn.execute(
         insert(case_mail).values(
             escalation_id=escalation_id,

@@ -29,10 +29,8 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    and_,
     func,
     insert,
-    or_,
     select,
     update,
 )
@@ -40,7 +38,7 @@ from sqlalchemy import (
 from bot.core import cases as rules
 from bot.store.clock import as_utc, utc_now
 from bot.store.db import metadata
-from bot.store.escalations import escalations
+from bot.store.escalations import claimable, escalations
 from bot.store.offers import USER_CHARS, stored_id
 
 STAFF, IG, SYSTEM = "staff", "ig", "system"
@@ -210,6 +208,11 @@ def delivered_in(conn: Connection, escalation_id: int, at: dt.datetime) -> None:
         conn.execute(insert(events).values(_event_row(escalation_id, at, SYSTEM, "", rules.DELIVER, status)))
 
 
+def _claimable(at: dt.datetime, takeover: bool):
+    """Replies a worker may take: the outbox's claim rules (bot.store.escalations.claimable) on `delivery`."""
+    return claimable(at, takeover, events, "delivery")
+
+
 class _Unchanged(Exception):
     """The action is not allowed now, or its claim failed: the transaction is rolled back."""
 
@@ -310,26 +313,32 @@ class CaseStore:
 
     # -- replies on their way to the staff member -----------------------------------------------
 
-    def _claimable(self, at: dt.datetime, takeover: bool = True):
-        pending = and_(events.c.delivery == PENDING, events.c.next_attempt_at <= at)
-        if not takeover:
-            return pending
-        return or_(pending, and_(events.c.delivery == SENDING, events.c.lease_until < at))
-
     def due_replies(self, at: dt.datetime | None = None, takeover: bool = True, limit: int = 50) -> list[Event]:
         at = at or utc_now()
-        q = select(events).where(self._claimable(at, takeover)).order_by(events.c.next_attempt_at, events.c.id)
+        q = select(events).where(_claimable(at, takeover)).order_by(events.c.next_attempt_at, events.c.id)
         with self.engine.connect() as conn:
             return [_event(r) for r in conn.execute(q.limit(limit))]
 
     def claim_reply(self, event_id: int, at: dt.datetime | None = None, takeover: bool = True) -> bool:
-        """Take a reply for posting: True for exactly one of any number of concurrent workers."""
+        """Take a reply for posting: True for exactly one of any number of concurrent workers. Without
+        `takeover`, only pending replies: another worker's lapsed claim is left to it for now."""
         at = at or utc_now()
         with self.engine.begin() as conn:
             result = conn.execute(
                 update(events)
-                .where(events.c.id == event_id, self._claimable(at, takeover))
+                .where(events.c.id == event_id, _claimable(at, takeover))
                 .values(delivery=SENDING, lease_until=at + self.lease)
+            )
+        return result.rowcount == 1
+
+    def renew_reply(self, event_id: int, at: dt.datetime | None = None) -> bool:
+        """Extend the claim on a reply while it is being posted: False if it is no longer being posted."""
+        at = at or utc_now()
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(events)
+                .where(events.c.id == event_id, events.c.delivery == SENDING)
+                .values(lease_until=at + self.lease)
             )
         return result.rowcount == 1
 

@@ -151,13 +151,15 @@ def _joined():
     ).join(outbox, outbox.c.escalation_id == escalations.c.id)
 
 
-def claimable(at: dt.datetime, takeover: bool = True, table: Table = outbox):
-    """Rows a sender may take at `at`: due and pending, or (with `takeover`) `sending` by a sender whose
-    lease ran out. `table` is an outbox-shaped table (this one, or bot.store.case_mail's)."""
-    pending = and_(table.c.status == PENDING, table.c.next_attempt_at <= at)
+def claimable(at: dt.datetime, takeover: bool = True, table: Table = outbox, state: str = "status"):
+    """Rows a worker may take at `at`: due and pending, or (with `takeover`) `sending` by a worker whose
+    lease ran out. `table` is outbox-shaped (this one, bot.store.case_mail's, or bot.store.cases' reply
+    events, whose `state` column is `delivery`): `next_attempt_at`, `lease_until`, pending/sending."""
+    column = table.c[state]
+    pending = and_(column == PENDING, table.c.next_attempt_at <= at)
     if not takeover:
         return pending
-    return or_(pending, and_(table.c.status == SENDING, table.c.lease_until < at))
+    return or_(pending, and_(column == SENDING, table.c.lease_until < at))
 
 
 def _notifiable(at: dt.datetime, takeover: bool = True):

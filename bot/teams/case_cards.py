@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.core import cases as rules
 from bot.store.cases import UNREACHABLE, Case, Event
-from bot.teams.escalation_card import _card
+from bot.teams.escalation_card import adaptive_card
 from bot.teams.oversight import literal
 from bot.teams.render import safe_text
 
@@ -148,7 +148,7 @@ def cases_card(
         body.append(_ig_case(case, offers[case.id], now, overdue_days))
     if len(cases) > MAX_SHOWN:
         body.append({"type": "TextBlock", "wrap": True, "text": f"…and {len(cases) - MAX_SHOWN} newer cases."})
-    return _card(body)
+    return adaptive_card(body)
 
 
 def _staff_case(case: Case, replies: Sequence[Event], offer_id: str | None, team: str) -> dict[str, Any]:
@@ -186,7 +186,7 @@ def requests_card(
         body.append({"type": "TextBlock", "wrap": True, "text": "You have no requests to the IG team."})
     for case in cases[:MAX_SHOWN]:
         body.append(_staff_case(case, replies.get(case.id, ()), offers.get(case.id), team))
-    return _card(body)
+    return adaptive_card(body)
 
 
 def reply_text(reference: str, text: str, signed_by: str, team: str) -> str:

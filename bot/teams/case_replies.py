@@ -1,7 +1,9 @@
 """Posts IG replies into the staff member's own chat with the bot, as proactive messages.
 
 A background worker under bot.supervise (like the outbox sender): it takes each pending reply
-(claimed, so one replica posts it), posts it with the adapter's `continue_conversation` to the
+(claimed, so one replica posts it; the claim is renewed while the post is in flight, and a lapsed
+one taken over only once the database has answered for a whole lease: bot.claims, the outbox's
+rules, so no reply reaches the staff member twice), posts it with the adapter's `continue_conversation` to the
 conversation reference stored when the staff member sent the escalation, and records it sent. A
 reply that cannot get through is retried with backoff; when the channel says the conversation is
 gone (403, 404: the bot was removed or blocked), after MAX_ATTEMPTS, or when the escalation came
@@ -22,6 +24,7 @@ from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.schema import ConversationReference
 from tenacity import wait_random_exponential
 
+from bot.claims import Claims
 from bot.errors import ReplyFailed
 from bot.store.cases import CaseStore, Event
 from bot.store.clock import utc_now
@@ -53,6 +56,7 @@ class ReplyPoster:
         self.poll_seconds = poll_seconds
         self._wait = wait_random_exponential(multiplier=2.0, max=backoff_max)
         self.task = Supervised("case-replies")
+        self.claims = Claims(self.task, store.lease)
 
     def wake(self) -> None:
         self.task.wake()
@@ -63,10 +67,11 @@ class ReplyPoster:
     async def post_due(self) -> int:
         """One pass: post every due reply; how many were posted."""
         posted = 0
-        for event in await self._call(self.store.due_replies):
+        takeover = self.claims.may_take_over()
+        for event in await self._call(partial(self.store.due_replies, takeover=takeover)):
             if self.task.stopping:
                 break
-            if not await self._call(partial(self.store.claim_reply, event.id)):
+            if not await self._call(partial(self.store.claim_reply, event.id, takeover=takeover)):
                 continue  # another replica took it
             posted += await self._post(event)
         return posted
@@ -89,13 +94,17 @@ class ReplyPoster:
                     failures.append(exc)
 
             ref = ConversationReference().deserialize(reference)
-            await self.adapter.continue_conversation(ref, say, bot_app_id=self.app_id or None)
+            await self.claims.renewing(
+                self.adapter.continue_conversation(ref, say, bot_app_id=self.app_id or None),
+                partial(self.store.renew_reply, event.id),
+                f"case {case.reference} reply",
+            )
             if failures:
                 raise failures[0]
         except Exception as exc:
             await self._failed(event, case.user_email if case else "", exc)
             return 0
-        await self._call(self.store.reply_sent, event.id)
+        await self.claims.settle(partial(self.store.reply_sent, event.id), f"case {case.reference} reply")
         log.info("case %s: reply posted to the staff member", case.reference)
         return 1
 

@@ -9,7 +9,8 @@ sender's own. The move itself must be allowed from the stored status (bot.core.c
 offer is marked used in the same transaction as the change, so a replayed press changes nothing.
 
 A reply is stored on the case (redacted) with its delivery pending; bot.teams.case_replies posts it
-to the staff member's chat, and its copy for the IG mailbox is queued in the same transaction.
+to the staff member's chat, and its copy for the IG mailbox is queued in the same transaction. A
+withdrawal queues a short email to the IG mailbox the same way, in the escalation's thread.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ NOT_NOW = "{reference} is {status}, so it can't be {done} now. Nothing changed."
 NO_TEXT = "Please type a reply before sending it. Nothing was sent."
 UNKNOWN = "Sorry, I don't recognise that button. Nothing changed."
 DONE = {rules.REPLY: "replied to", rules.CLOSE: "closed", rules.WITHDRAW: "withdrawn"}
+MAILED = frozenset({rules.REPLY, rules.WITHDRAW})  # moves the IG mailbox is told of, in the escalation's thread
 VERB_ACTION = {cards.REPLY: rules.REPLY, cards.CLOSE: rules.CLOSE, cards.WITHDRAW: rules.WITHDRAW}
 
 
@@ -163,16 +165,18 @@ class CaseDesk:
             text=text,
             signed_by=signed_by,
             claim=lambda conn: self.offers.use_in(conn, offer.id, move),
-            also=(lambda conn, event_id: self.mail.queue_in(conn, case.id, event_id)) if move == rules.REPLY else None,
+            # the IG mailbox hears of a reply (its copy) and of a withdrawal, in the escalation's thread
+            also=(lambda conn, event_id: self.mail.queue_in(conn, case.id, event_id)) if move in MAILED else None,
         )
         if event is None:
             fresh = self.store.get(case.id) or case
             status = rules.IG_LABELS.get(fresh.status, fresh.status)
             return invoke_message(NOT_NOW.format(reference=case.reference, status=status, done=DONE[move]))
         log.info("case %s: %s by %s", case.reference, move, actor)
-        if move == rules.REPLY:
+        if move in MAILED:
             for wake in self.wake:
                 wake()
+        if move == rules.REPLY:
             note = f"Reply sent to {case.reference}: it is on its way to the staff member's chat."
             return invoke_card(self._ig_card(turn, note))
         if move == rules.CLOSE:

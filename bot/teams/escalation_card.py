@@ -26,7 +26,9 @@ PLACEHOLDERS = {
 }
 
 
-def _card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def adaptive_card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """An Adaptive Card 1.5 (Universal Actions) with this body and card-level actions: every card the bot
+    sends is built here (the hand-off, cases, `my requests`, the IG report)."""
     card: dict[str, Any] = {
         "type": "AdaptiveCard",
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
@@ -82,7 +84,7 @@ def offer_card(
         error = "Please describe your question" if name == "question" else None
         body.append(_input(name, label, fields.get(name, ""), name == "question", error))
     body.append(_input(REPLY_TO, REPLY_TO_LABEL, reply_to, True, "Please give an email address IG can reply to"))
-    return _card(
+    return adaptive_card(
         body,
         [
             {
@@ -105,7 +107,7 @@ def offer_card(
 
 def contact_card(offer_id: str, team: str) -> dict[str, Any]:
     """One button under an answer about AI: the form, for staff who want the IG Team's view."""
-    return _card(
+    return adaptive_card(
         [{"type": "TextBlock", "wrap": True, "text": f"Want the {team}'s view on your own case?"}],
         [{"type": "Action.Execute", "title": "Ask the IG Team", "verb": OPEN, "data": {OFFER: offer_id}}],
     )
@@ -119,7 +121,7 @@ def sent_card(reference: str, fields: dict[str, str], reply_to: str, team: str =
         for name, label in FIELD_LABELS.items()
     ]
     facts.append({"title": "Reply to", "value": safe_text(reply_to)})
-    return _card(
+    return adaptive_card(
         [
             {"type": "TextBlock", "text": f"Sent: {reference}", "weight": "Bolder", "size": "Medium"},
             {
@@ -134,7 +136,7 @@ def sent_card(reference: str, fields: dict[str, str], reply_to: str, team: str =
 
 def closed_card(title: str, text: str) -> dict[str, Any]:
     """Read-only: a cancelled or expired offer."""
-    return _card(
+    return adaptive_card(
         [
             {"type": "TextBlock", "text": title, "weight": "Bolder", "size": "Medium"},
             {"type": "TextBlock", "wrap": True, "text": text},

@@ -16,10 +16,11 @@ import logging
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 
-from botbuilder.schema import Activity, ActivityTypes, Attachment
+from botbuilder.schema import Activity
 
 from bot.config import Settings
 from bot.teams.commands import Command, CommandContext
+from bot.teams.escalation_card import adaptive_card, card_activity
 
 log = logging.getLogger(__name__)
 
@@ -130,12 +131,7 @@ def summary_card(report) -> dict:  # type: ignore[no-untyped-def]
             "wrap": True,
         }
     )
-    return {
-        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-        "type": "AdaptiveCard",
-        "version": "1.5",
-        "body": body,
-    }
+    return adaptive_card(body)
 
 
 async def _report(ctx: CommandContext) -> str | Activity:
@@ -161,8 +157,7 @@ async def _report(ctx: CommandContext) -> str | Activity:
             overdue_days=ctx.service.settings.case_overdue_working_days,
         ),
     )
-    card = Attachment(content_type="application/vnd.microsoft.card.adaptive", content=summary_card(report))
-    return Activity(type=ActivityTypes.message, attachments=[card])
+    return card_activity(summary_card(report))
 
 
 ABOUT = Command("about", "Which documents I answer from, and how current they are", _about)

@@ -232,14 +232,12 @@ async def drive(cases: list[dict], workdir: Path, embedder: object | None = None
     import shutil
     import uuid
 
-    from aiohttp import ClientSession
     from sqlalchemy import text as sql
 
-    from bot.compose import make_embedder, make_web_app
-    from bot.config import Settings
+    from bot.compose import make_embedder
     from bot.store.db import make_engine
     from tests.conftest import KNOWLEDGE
-    from tests.connector import Connector, activity, serve, wait_ready
+    from tests.connector import Connector, activity, local_settings, running_service
     from tests.mail.smtp_server import SmtpServer
 
     lines: list[str] = []
@@ -258,23 +256,11 @@ async def drive(cases: list[dict], workdir: Path, embedder: object | None = None
     connector.members["29:user-1"] = {"id": "29:user-1", "name": "Test User", "email": "test.user@lancashire.gov.uk"}
     shutil.copytree(KNOWLEDGE, workdir / "knowledge")
     url = f"sqlite:///{workdir / 'bot.sqlite3'}"
-    settings = Settings(
-        knowledge_dir=workdir / "knowledge",
-        index_dir=workdir / "index",
-        app_id="",
-        app_password="",
-        database_url=url,
-        smtp_host="127.0.0.1",
-        smtp_port=smtp.port,
-        smtp_starttls=False,
-        outbox_poll_seconds=0.3,
-    )
+    settings = local_settings(workdir / "knowledge", workdir / "index", url, smtp.port, outbox_poll_seconds=0.3)
     sent = 0
     responses: list[dict] = []  # what each Send's invoke answered: the card that replaces the form
-    async with ClientSession() as http:
-        runner, base = await serve(make_web_app(settings, embedder=embedder or make_embedder()))
-        try:
-            await wait_ready(http, base)
+    try:
+        async with running_service(settings, embedder or make_embedder()) as (http, base):
 
             async def post(body: dict) -> dict:
                 async with http.post(f"{base}/api/messages", json=body) as r:
@@ -321,11 +307,10 @@ async def drive(cases: list[dict], workdir: Path, embedder: object | None = None
                 sent += 1
             await asyncio.to_thread(smtp.handler.wait_accepted, sent, 60.0)
             await asyncio.sleep(1.0)  # the "delivered" messages
-        finally:
-            await runner.cleanup()
-            await connector.stop()
-            smtp.stop()
-            root.removeHandler(keep)
+    finally:
+        await connector.stop()
+        smtp.stop()
+        root.removeHandler(keep)
 
     engine = make_engine(url)
 

@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Settings
 from bot.store.db import make_engine
 from bot.store.turns import TurnStore, conversation_hash
 from tests.conftest import KNOWLEDGE
-from tests.connector import Connector, activity, running_service
+from tests.connector import Connector, activity, local_settings, running_service
 from tests.oversight_seed import add_turn, ago
 
 IG_MEMBER = "00000000-0000-0000-0000-0000000000aa"
@@ -30,15 +29,7 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="module")
 async def service(bulletin_index: Path, embedder, database: str):
-    settings = Settings(
-        knowledge_dir=KNOWLEDGE,
-        index_dir=bulletin_index,
-        app_id="",
-        app_password="",
-        database_url=database,
-        ig_members=IG_MEMBER,
-        privacy_url=PRIVACY,
-    )
+    settings = local_settings(KNOWLEDGE, bulletin_index, database, ig_members=IG_MEMBER, privacy_url=PRIVACY)
     connector = await Connector().start()
     async with running_service(settings, embedder) as (http, base):
         yield http, base, connector
