@@ -226,6 +226,9 @@ REPLY = (
 )
 
 
+BOT_ACCOUNT = {"id": "28:bot-1", "name": "Governance Assistant"}  # tests.connector.activity's recipient
+
+
 async def test_staff_escalate_ig_replies_and_closes_the_staff_member_gets_it_and_nobody_else_sees_it(world):
     w = world
     reference = await escalate(w, STAFF_A)
@@ -239,6 +242,28 @@ async def test_staff_escalate_ig_replies_and_closes_the_staff_member_gets_it_and
     assert reference not in text_of(theirs) and "no requests" in text_of(theirs)
     refused = await w.say(STAFF_B, "cases")
     assert "only for members" in refused[0]["text"] and not refused[0].get("attachments")
+    # In a group chat everyone would read a case list: neither list is shown there, to anyone.
+    group = f"19:{uuid.uuid4().hex}@thread.v2"
+    for who, command in ((STAFF_A, "my requests"), (IG, "cases")):
+        body = activity(
+            w.connector.url,
+            f"<at>Governance Assistant</at> {command}",
+            conversation=group,
+            entities=[
+                {
+                    "type": "mention",
+                    "text": "<at>Governance Assistant</at>",
+                    "mentioned": {"id": "28:bot-1", "name": "Governance Assistant"},
+                }
+            ],
+            **{"from": who},
+        )
+        body["conversation"] = {"id": group, "conversationType": "groupChat", "tenantId": "tenant-1", "isGroup": True}
+        async with w.http.post(f"{w.base}/api/messages", json=body) as r:
+            assert r.status == 201, await r.text()
+    shown = w.connector.messages(group)
+    assert len(shown) == 2 and all("one-to-one chat" in m["text"] and not m.get("attachments") for m in shown)
+    assert reference not in json.dumps(shown)
 
     # The IG member lists open cases: reference, age, the redacted question, service and AI tool, status.
     listing = card_of(await w.say(IG, "cases"))

@@ -7,14 +7,20 @@ from botbuilder.schema import Activity
 from bot.teams.commands import Command, CommandContext
 
 NOT_READY = "Cases are not available just now. Please try again in a minute."
+# A case list holds what staff asked IG: in a channel or group chat everyone there would read it.
+PRIVATE = "Case lists are private: ask me for '{name}' in your one-to-one chat with me."
 
 
 async def _cases(ctx: CommandContext) -> str | Activity:
+    if not ctx.personal:
+        return PRIVATE.format(name="cases")
     desk = ctx.service.cases
     return NOT_READY if desk is None else await desk.cases_activity(ctx.turn)
 
 
 async def _my_requests(ctx: CommandContext) -> str | Activity:
+    if not ctx.personal:
+        return PRIVATE.format(name="my requests")
     desk = ctx.service.cases
     return NOT_READY if desk is None else await desk.requests_activity(ctx.turn)
 

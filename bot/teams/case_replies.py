@@ -38,7 +38,7 @@ MAX_ATTEMPTS = 6
 GONE = frozenset({403, 404})  # the channel says this conversation can no longer be written to
 
 
-class NotPersonal(Exception):
+class _NotPersonal(Exception):
     """The escalation came from a channel or group chat: a reply there is not private."""
 
 
@@ -82,7 +82,7 @@ class ReplyPoster:
             reference = (case.conversation_reference if case else None) or {}
             conversation = reference.get("conversation") or {}
             if conversation.get("conversationType") not in (None, "personal") or conversation.get("isGroup"):
-                raise NotPersonal
+                raise _NotPersonal
             text = reply_text(case.reference, event.text, event.signed_by, self.team)
 
             failures: list[Exception] = []
@@ -110,7 +110,7 @@ class ReplyPoster:
 
     async def _failed(self, event: Event, email: str, exc: Exception) -> None:
         status = getattr(exc, "status", None)
-        if isinstance(exc, NotPersonal):
+        if isinstance(exc, _NotPersonal):
             reason, retry = "the request came from a channel or group chat, where others would read it", None
         elif isinstance(exc, ReplyFailed) and status in GONE:
             reason, retry = f"Teams says the chat is no longer there ({status})", None

@@ -32,6 +32,12 @@ class CommandContext:
         return getattr(sender, "aad_object_id", None) if sender else None
 
     @property
+    def personal(self) -> bool:
+        """A one-to-one chat with the bot: what it shows there is seen by the sender alone."""
+        conversation = self.turn.activity.conversation
+        return (conversation.conversation_type if conversation else None) in (None, "personal")
+
+    @property
     def ig_member(self) -> bool:
         """Whether the sender is in the IG team: IG-only commands are run and shown to them only."""
         return (self.user_object_id or "").lower() in self.ig_members
