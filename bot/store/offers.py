@@ -9,6 +9,7 @@ the passages from here, never from what the client sent back.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -98,6 +99,22 @@ class OfferStore:
     ) -> Offer:
         created = at or utc_now()
         offer_id = secrets.token_urlsafe(24)
+        # What the table hands back, without reading it back: JSON columns come back as their
+        # JSON (tuples as lists), timestamps as aware UTC.
+        fields, passages = json.loads(json.dumps(fields)), json.loads(json.dumps(passages))
+        offer = Offer(
+            id=offer_id,
+            conversation_id=conversation_id,
+            user_id=user_id,
+            created_at=as_utc(created),
+            expires_at=as_utc(created + self.lifetime),
+            question=question,
+            fields=fields,
+            passages=passages,
+            roster_email=roster_email or "",
+            used_at=None,
+            outcome=None,
+        )
         with self.engine.begin() as conn:
             conn.execute(
                 offers.insert().values(
@@ -112,9 +129,7 @@ class OfferStore:
                     roster_email=roster_email,
                 )
             )
-        found = self.get(offer_id)
-        assert found is not None
-        return found
+        return offer
 
     def get(self, offer_id: str) -> Offer | None:
         if not isinstance(offer_id, str) or not offer_id or len(offer_id) > 64:
