@@ -18,12 +18,17 @@ class FlushLoop:
     def flush(self) -> int:  # pragma: no cover - each writer has its own
         raise NotImplementedError
 
+    def due(self) -> bool:
+        """Whether a flush has anything to do; when not, the loop skips its hop to a worker thread."""
+        return True
+
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         while not self._stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), self.interval)
-            await loop.run_in_executor(None, self.flush)
+            if self.due() or self._stop.is_set():
+                await loop.run_in_executor(None, self.flush)
 
     def stop(self) -> None:
         self._stop.set()
