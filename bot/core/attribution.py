@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import lru_cache
 
 from bot.core.records import Answer, Citation, Route
 
@@ -33,6 +34,7 @@ class Quote:
     citation: Citation
 
 
+@lru_cache(maxsize=1024)
 def long_date(iso: str | None) -> str | None:
     """'2024-11-18' -> '18 November 2024' (None when there is no readable date)."""
     parsed = parse_date(iso)
@@ -46,6 +48,7 @@ def parse_date(iso: str | None) -> date | None:
         return None
 
 
+@lru_cache(maxsize=1024)  # the same few documents are named answer after answer, on the event loop
 def source_name(document: str, iso: str | None) -> str:
     """How a sentence names a document: 'the staff bulletin of 18 November 2024',
     'the Use of Generative AI Policy'. Titles in sentence case lose their capital; names keep it."""
