@@ -102,12 +102,8 @@ def aggregate(raw: Path, pid: int, cpu: dict[int, float], questions: int) -> tup
 
 
 async def run(root: Path, mixed: bool, out: Path) -> str:
-    from bot.compose import make_embedder
-    from bot.core.index_store import build_index
-
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-    index_dir = Path(tempfile.mkdtemp(prefix="bench-profile-"))
-    build_index(ROOT / "knowledge", index_dir, make_embedder())
+    index_dir = root / "index"  # each checkout serves its own (`python -m bot index` in it first)
     collector = await HandoffCollector().start()
     server = Server(index_dir, root)
     try:
