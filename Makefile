@@ -33,8 +33,8 @@ lint: install
 docs: install  ## regenerate the settings table in docs/configuration.md from bot/config.py's descriptions
 	$(PY) -m bot.config --write docs/configuration.md
 
-bench: install  ## latency/throughput benchmarks -> docs/benchmarks.md (a few minutes; run `make soak` first to include it)
-	$(PY) -m bench.run
+bench: install  ## latency/throughput benchmarks -> docs/benchmarks.md (a few minutes; run `make soak` first to include it); COMPARE="DIR ..." adds this checkout against other checkouts, alternating
+	$(PY) -m bench.run $(foreach c,$(COMPARE),--compare $(c))
 
 soak: install  ## 5 minutes at 50 users: errors and the memory slope -> docs/soak.md
 	$(PY) -m bench.soak --minutes 5 --users 50

@@ -39,7 +39,33 @@ def rates(embedder, questions: list[str]) -> dict[str, float]:
     }
 
 
+def cpu_only(n: int) -> None:
+    """`--cpu`: the service's embedder alone, batched (batches of 32): q/s and CPU ms per question,
+    median of 3 (process CPU time, so ONNX Runtime's own threads count)."""
+    questions = unique_questions(n, offset=70_000)
+    embedder = make_embedder()
+    embedder.encode(questions[:64])
+    qps, cpu = [], []
+    for _ in range(3):
+        t, c = time.perf_counter(), time.process_time()
+        embedder.encode(questions)
+        qps.append(n / (time.perf_counter() - t))
+        cpu.append((time.process_time() - c) / n * 1000)
+    print(
+        json.dumps(
+            {
+                "service_embedder": type(embedder).__name__,
+                "service_qps": statistics.median(qps),
+                "service_cpu_ms": statistics.median(cpu),
+            }
+        )
+    )
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--cpu"]:
+        del sys.argv[1]
+        return cpu_only(int(sys.argv[1]) if len(sys.argv) > 1 else 300)
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 300
     index_dir = Path(sys.argv[2]) if len(sys.argv) > 2 else Path(tempfile.mkdtemp())
     questions = unique_questions(n)

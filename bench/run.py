@@ -93,7 +93,35 @@ async def serve_and_measure(index_dir: Path, batching: bool, http: ClientSession
     return out
 
 
-async def main() -> int:
+COMPARE_HEAD = "## This checkout against others, alternating (`python -m bench.compare`)"
+
+
+def with_comparison(text: str, section: list[str]) -> str:
+    """docs/benchmarks.md with its comparison section replaced (or added before the soak)."""
+    block = "\n".join([COMPARE_HEAD, "", *section, ""]) + "\n"
+    if COMPARE_HEAD in text:
+        start = text.index(COMPARE_HEAD)
+        nxt = text.find("\n## ", start + len(COMPARE_HEAD))
+        return text[:start] + block + (text[nxt + 1 :] if nxt >= 0 else "")
+    at = text.find("\n## Soak")
+    return text + "\n" + block if at < 0 else text[: at + 1] + block + text[at + 1 :]
+
+
+async def comparison(others: list[Path], rounds: int) -> list[str]:
+    from bench import compare
+
+    return await compare.main(others, rounds)
+
+
+async def main(others: list[Path] | None = None, rounds: int = 3, only_compare: bool = False) -> int:
+    """The whole report; with `others` (`--compare OTHER_CHECKOUT`, repeatable) also this checkout
+    against them, alternating in the same run (bench.compare); `--only-compare` runs just that
+    and updates its section of docs/benchmarks.md."""
+    if only_compare:
+        section = await comparison(others or [], rounds)
+        OUT.write_text(with_comparison(OUT.read_text() if OUT.exists() else "# Benchmarks\n", section))
+        print("\n".join(section))
+        return 0
     info = machine()
     index_dir = Path(tempfile.mkdtemp(prefix="bench-index-"))
     model = subprocess.run(
@@ -189,11 +217,30 @@ async def main() -> int:
     soak = ROOT / "docs" / "soak.md"
     if soak.exists():
         lines += [soak.read_text()]
+    text = "\n".join(lines)
+    if others:
+        text = with_comparison(text, await comparison(others, rounds))
     OUT.parent.mkdir(exist_ok=True)
-    OUT.write_text("\n".join(lines))
+    OUT.write_text(text)
     print("\n".join(lines))
     return 0
 
 
+def _args(argv: list[str]) -> tuple[list[Path], int, bool]:
+    others, rounds, only = [], 3, False
+    it = iter(argv)
+    for a in it:
+        if a == "--compare":
+            others.append(Path(next(it)).resolve())
+        elif a == "--rounds":
+            rounds = int(next(it))
+        elif a == "--only-compare":
+            only = True
+        else:
+            raise SystemExit(f"unknown argument {a!r}: [--compare OTHER_CHECKOUT]... [--rounds N] [--only-compare]")
+    return others, rounds, only
+
+
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    others, rounds, only = _args(sys.argv[1:])
+    sys.exit(asyncio.run(main(others, rounds, only)))

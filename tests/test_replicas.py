@@ -22,7 +22,7 @@ from tests.conftest import KNOWLEDGE
 from tests.connector import Connector, activity, serve, wait_ready
 from tests.databases import BACKENDS, new_postgres_database
 
-FLUSHED = 0.6  # the shared state is written every quarter second; a person takes longer to type
+FLUSHED = 1.5  # the shared state is written every second; a person takes longer to type a follow-up
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

@@ -233,8 +233,14 @@ class Assistant:
         detail = asked_detail(asked_as or question)
         passages = self._passages(hits, snapshot)
         ex = extract(vector, passages, self._sentence_vectors, kind)
-        dense_first = snapshot.search(vector[None, :], 1)[0]
-        keyword_first = snapshot.keywords.search(question, 1)
+        # The first rows of the plain dense and keyword rankings: retrieval made them for these
+        # hits (bot.core.retrieve.Ranked); searched again only where it did not.
+        dense_first = getattr(hits, "dense_first", None)
+        if dense_first is None:
+            dense_first = snapshot.search(vector[None, :], 1)[0]
+        keyword_first = getattr(hits, "keyword_first", None)
+        if keyword_first is None:
+            keyword_first = snapshot.keywords.search(question, 1)
         agree = bool(
             dense_first
             and keyword_first

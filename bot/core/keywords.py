@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import bm25s
@@ -27,7 +28,14 @@ def stem(word: str) -> str:
 
 def terms(text: str) -> list[str]:
     """Stemmed content words: 'cancelled' and 'cancel' match, 'the' is ignored."""
-    return _stemmer.stemWords([w for w in words(text) if w not in STOPWORDS])
+    return list(_terms(text))
+
+
+@lru_cache(maxsize=8192)
+def _terms(text: str) -> tuple[str, ...]:
+    # A question's terms are asked for about ten times while it is answered (search, the coverage
+    # of each hit, the decision's measures); the quoted sentences come back question after question.
+    return tuple(_stemmer.stemWords([w for w in words(text) if w not in STOPWORDS]))
 
 
 class KeywordIndex:

@@ -47,6 +47,15 @@ class Thresholds:
         return cls(coverage_weight=data["coverage_weight"])
 
 
+class Ranked(list[Hit]):
+    """A question's hits, with the first row of each plain ranking retrieval made on the way
+    (the whole index, replaced documents included): the decision weighs them (assistant.judge),
+    which then needs no second search. None where this search did not rank that way."""
+
+    dense_first: list[tuple[int, float]] | None = None
+    keyword_first: list[tuple[int, float]] | None = None
+
+
 def _rrf(rankings: list[list[int]]) -> list[int]:
     fused: dict[int, float] = {}
     for ranking in rankings:
@@ -68,11 +77,16 @@ def search(
     dense_all = snapshot.search(vectors, POOL + len(all_gone)) if mode != Mode.KEYWORD else [[] for _ in questions]
     results: list[list[Hit]] = []
     for question, vector, dense in zip(questions, vectors, dense_all):
+        firsts: tuple[list[tuple[int, float]] | None, list[tuple[int, float]] | None] = (
+            dense[:1] if mode != Mode.KEYWORD else None,
+            None,
+        )
         back = asked_about_replaced(snapshot, question)
         if back:  # the question names a replaced document: answer from it, or from nothing
             dense, keyword = _within(snapshot, back, question, vector, mode)
         else:
             keyword = snapshot.keywords.search(question, POOL + len(all_gone)) if mode != Mode.DENSE else []
+            firsts = (firsts[0], keyword[:1] if mode != Mode.DENSE else None)
             dense = [(r, s) for r, s in dense if r not in all_gone][:POOL]
             keyword = [(r, s) for r, s in keyword if r not in all_gone][:POOL]
         rows = _rrf([[r for r, _ in dense], [r for r, _ in keyword]])[:k]
@@ -82,7 +96,9 @@ def search(
             d = cos[row] if row in cos else snapshot.similarity(vector, row)
             cov = snapshot.keywords.coverage(question, row)
             hits.append(Hit(snapshot.chunks[row], d + thresholds.coverage_weight * cov, d, cov))
-        results.append(latest_issue(snapshot, rows, hits))
+        ranked = Ranked(latest_issue(snapshot, rows, hits))
+        ranked.dense_first, ranked.keyword_first = firsts
+        results.append(ranked)
     return results
 
 

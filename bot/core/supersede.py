@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.core.records import Chunk
 from bot.core.text import sentences, words
@@ -46,8 +47,10 @@ class Doc:
     supersedes: str | None
 
 
+@lru_cache(maxsize=4096)
 def family(title: str) -> frozenset[str]:
-    """A title's words without years, versions, dates and filler: what stays from issue to issue."""
+    """A title's words without years, versions, dates and filler: what stays from issue to issue.
+    Cached: every question compares its words with every document title's (unheld_version)."""
     return frozenset(w for w in words(title) if not w.isdigit() and w not in _MONTHS and not re.fullmatch(r"\d+\w*", w))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Characters nobody means to type into a question or a form: format characters (zero-width
 # spaces and joiners, soft hyphens, bidirectional controls, tags) are invisible and split an
@@ -129,12 +130,17 @@ def clean(text: str) -> str:
 
 def sentences(text: str) -> list[str]:
     """Split prose into sentences; good enough for policy text, no model needed."""
+    return list(_sentences(text))
+
+
+@lru_cache(maxsize=4096)  # the same passages are split again for every question that quotes them
+def _sentences(text: str) -> tuple[str, ...]:
     parts = []
     for block in re.split(r"\n\s*\n|\n(?=[-*•] )", text):
         block = _SPACE.sub(" ", block).strip()
         if block:
             parts.extend(s.strip() for s in _SENTENCE_END.split(block) if s.strip())
-    return parts
+    return tuple(parts)
 
 
 def words(text: str) -> list[str]:

@@ -9,9 +9,10 @@ any replica behind the Bot Service can continue a conversation another one start
 - "reply": per reply activity id, the redacted question, the answer, route and cited titles,
   so feedback clicked on a reply files them, on whichever replica the click lands.
 
-The fast path stays fast: `put` only queues (a background flush writes the queue in one
-transaction every quarter second, as the conversation log does), and `get` answers from the
-queue first; a turn reads its conversation's state in one hop off the event loop. Rows are
+The fast path stays fast: `put` only queues the value (a background flush encodes and writes the
+queue in one transaction every second, as the conversation log does: the writes go behind the
+reply, off the event loop), and `get` answers from the queue first; a turn reads its
+conversation's state in one hop off the event loop. Rows are
 bounded in age (read only while fresh; expired rows deleted by the flush) and in number (the
 oldest beyond the limit deleted), and purged by the retention rules (bot.store.retention)
 with the conversation log.
@@ -28,7 +29,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Column, DateTime, Engine, String, Table, Text, and_, delete, func, select
+from sqlalchemy import Column, DateTime, Engine, String, Table, Text, and_, bindparam, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
@@ -53,6 +54,13 @@ conversation_state = Table(
 
 V = TypeVar("V")
 
+# One statement for every read, built once (SQLAlchemy then only binds the values).
+_READ = select(conversation_state.c.value).where(
+    conversation_state.c.kind == bindparam("kind"),
+    conversation_state.c.key == bindparam("key"),
+    conversation_state.c.updated_at >= bindparam("cutoff"),
+)
+
 
 class SharedContext(FlushLoop, Generic[V]):
     """A map in the database, bounded in size and age; `put` is cheap and never blocks on the database."""
@@ -66,7 +74,7 @@ class SharedContext(FlushLoop, Generic[V]):
         encode: Callable[[V], Any] = lambda v: v,
         decode: Callable[[Any], V] = lambda v: v,
         hash_keys: bool = False,
-        interval: float = 0.25,
+        interval: float = 1.0,
         prune_every_s: float = 60.0,
     ) -> None:
         ensure_schema(engine)
@@ -80,10 +88,11 @@ class SharedContext(FlushLoop, Generic[V]):
         super().__init__(interval)
         self._prune_every = prune_every_s
         self._last_prune = 0.0
-        self._pending: dict[str, tuple[datetime, str]] = {}
+        # Queued values, encoded (`encode`) but not yet JSON: the JSON is made by the flush, on its thread.
+        self._pending: dict[str, tuple[datetime, Any]] = {}
         # The batch a flush is writing: still this replica's to read until it is committed, or a
         # `get` between the swap and the commit would find it in neither place.
-        self._writing: dict[str, tuple[datetime, str]] = {}
+        self._writing: dict[str, tuple[datetime, Any]] = {}
         self._lock = threading.Lock()
         self.reads = 0  # database reads (the tests check the fast path makes none)
         self._read_failing = False
@@ -95,7 +104,7 @@ class SharedContext(FlushLoop, Generic[V]):
 
     def put(self, key: str, value: V) -> None:
         with self._lock:
-            self._pending[self._key(key)] = (utc_now(), json.dumps(self._encode(value)))
+            self._pending[self._key(key)] = (utc_now(), self._encode(value))
 
     def get(self, key: str) -> V | None:
         """This replica's unwritten value if there is one, else the database's, if still fresh."""
@@ -103,14 +112,12 @@ class SharedContext(FlushLoop, Generic[V]):
         cutoff = utc_now() - self.max_age
         with self._lock:
             queued = self._pending.get(stored) or self._writing.get(stored)
-        if queued is not None:
-            return self._decode(json.loads(queued[1])) if queued[0] >= cutoff else None
+        if queued is not None:  # through JSON, as a value read from the database would come
+            return self._decode(json.loads(json.dumps(queued[1]))) if queued[0] >= cutoff else None
         self.reads += 1
-        t = conversation_state
-        query = select(t.c.value).where(t.c.kind == self.kind, t.c.key == stored, t.c.updated_at >= naive_utc(cutoff))
         try:
             with self.engine.connect() as conn:
-                found = conn.execute(query).scalar()
+                found = conn.execute(_READ, {"kind": self.kind, "key": stored, "cutoff": naive_utc(cutoff)}).scalar()
         except SQLAlchemyError as exc:
             # The context is a nicety: while the database is away the question is answered without
             # it, rather than failing. Logged once per outage (the write loop reports the outage too).
@@ -120,6 +127,9 @@ class SharedContext(FlushLoop, Generic[V]):
             return None
         self._read_failing = False
         return None if found is None else self._decode(json.loads(found))
+
+    def due(self) -> bool:
+        return bool(self._pending) or time.monotonic() - self._last_prune >= self._prune_every
 
     def write(self) -> int:
         """Write what is queued (one transaction); now and then delete what is too old or too many."""
@@ -146,10 +156,10 @@ class SharedContext(FlushLoop, Generic[V]):
                 self._writing = {}
         return written
 
-    def _upsert(self, batch: dict[str, tuple[datetime, str]]) -> None:
+    def _upsert(self, batch: dict[str, tuple[datetime, Any]]) -> None:
         insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
         rows = [
-            {"kind": self.kind, "key": key, "value": value, "updated_at": naive_utc(at)}
+            {"kind": self.kind, "key": key, "value": json.dumps(value), "updated_at": naive_utc(at)}
             for key, (at, value) in batch.items()
         ]
         statement = insert(conversation_state)

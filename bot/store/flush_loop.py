@@ -35,8 +35,13 @@ class FlushLoop:
             log.error("%s could not write: %s", self.name, type(exc).__name__)
             return 0
 
+    def due(self) -> bool:
+        """Whether a pass has anything to do; when not, the loop skips its hop to a worker thread."""
+        return True
+
     async def _pass(self) -> float:
-        await asyncio.get_running_loop().run_in_executor(None, self.write)
+        if self.due():
+            await asyncio.get_running_loop().run_in_executor(None, self.write)
         return self.interval
 
     async def run(self) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -115,12 +116,29 @@ class OfferStore:
     ) -> Offer:
         created = at or utc_now()
         offer_id = secrets.token_urlsafe(24)
+        # What the table hands back, without reading it back: JSON columns come back as their
+        # JSON (tuples as lists), timestamps as aware UTC.
+        fields, passages = json.loads(json.dumps(fields)), json.loads(json.dumps(passages))
+        offer = Offer(
+            id=offer_id,
+            conversation_id=stored_id(conversation_id, CONVERSATION_CHARS),
+            user_id=stored_id(user_id, USER_CHARS),
+            created_at=as_utc(created),
+            expires_at=as_utc(created + self.lifetime),
+            question=question,
+            fields=fields,
+            passages=passages,
+            roster_email=roster_email or "",
+            used_at=None,
+            outcome=None,
+            kind=kind,
+        )
         with self.engine.begin() as conn:
             conn.execute(
                 offers.insert().values(
                     id=offer_id,
-                    conversation_id=stored_id(conversation_id, CONVERSATION_CHARS),
-                    user_id=stored_id(user_id, USER_CHARS),
+                    conversation_id=offer.conversation_id,
+                    user_id=offer.user_id,
                     created_at=created,
                     expires_at=created + self.lifetime,
                     question=question,
@@ -130,9 +148,7 @@ class OfferStore:
                     kind=kind,
                 )
             )
-        found = self.get(offer_id, kind)
-        assert found is not None
-        return found
+        return offer
 
     def get(self, offer_id: str, kind: str = ESCALATION) -> Offer | None:
         if not isinstance(offer_id, str) or not offer_id or len(offer_id) > 64:

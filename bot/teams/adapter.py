@@ -18,12 +18,18 @@ from botbuilder.core import Bot, InvokeResponse, TurnContext, serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes, ResourceResponse
 from botframework.connector.auth import AuthenticationConstants, BotFrameworkAuthentication
+from msrest.serialization import Deserializer
 
 from bot.teams import sdk_patches
 from bot.teams.replies import ReplySender, TokenSource, authority_for
 from bot.web import ACTIVITY_BODY, FORBIDDEN_TENANT, TENANT_ALLOWED
 
 log = logging.getLogger(__name__)
+
+# What `Activity().deserialize(body)` does, with its Deserializer built once: msrest builds one per
+# call from every model class of the schema (0.2 ms of the event loop's CPU a request). It keeps no
+# state between calls.
+_ACTIVITY = Deserializer(Activity._infer_class_models())
 
 
 class TeamsAdapter(CloudAdapter):
@@ -41,7 +47,7 @@ class TeamsAdapter(CloudAdapter):
         if request.method != "POST":
             raise web.HTTPMethodNotAllowed(request.method, ["POST"])
         body = request.get(ACTIVITY_BODY)
-        activity = Activity().deserialize(body if body is not None else await request.json())
+        activity = _ACTIVITY("Activity", body if body is not None else await request.json())
         auth = request.headers.get("Authorization", "")
         try:
             result = await self._authenticate(auth, activity)

@@ -190,6 +190,29 @@ class ReplySender:
                 raise ReplyFailed(f"the channel could not be reached ({type(exc).__name__})") from exc
         raise ReplyFailed("the channel refused the bot's token twice")
 
+    async def member(self, service_url: str, conversation_id: str, member_id: str) -> dict:
+        """One member of a conversation from the channel's roster (the Bot Framework's
+        `GET /v3/conversations/{id}/members/{member id}`, as TeamsInfo.get_member asks it), over the
+        same pooled session and token as the replies: no connector client, no msrest pipeline."""
+        url = (
+            f"{service_url.rstrip('/')}/v3/conversations/{quote(conversation_id, safe='')}"
+            f"/members/{quote(member_id, safe='')}"
+        )
+        session = self._http()
+        for fresh_token in (False, True):
+            headers = {"Accept": "application/json"}
+            if self.tokens is not None:
+                headers["Authorization"] = f"Bearer {await self.tokens.token(session)}"
+            async with session.get(url, headers=headers) as r:
+                if r.status == 401 and self.tokens is not None and not fresh_token:
+                    self.tokens.invalidate()
+                    continue
+                if r.status >= 300:
+                    raise ReplyFailed(f"the roster answered {r.status}")
+                data = await r.json(content_type=None)
+                return data if isinstance(data, dict) else {}
+        raise ReplyFailed("the channel refused the bot's token twice")
+
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
