@@ -181,17 +181,31 @@ def page(playground):
 
 
 def shot(page, name: str, tmp_path: Path) -> None:
-    page.screenshot(path=str(tmp_path / name))
+    page.screenshot(path=str(tmp_path / name), animations="disabled")  # a card mid fade-in, finished
     if os.environ.get("SAVE_SCREENSHOTS"):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copy(tmp_path / name, SCREENSHOTS / name)
 
 
-def ask(page, question: str) -> None:
+PLAYGROUND_BOT = "Test Bot"  # the bot's name in the Playground's default configuration
+
+
+def ask(page, question: str, mention: str | None = None) -> None:
+    """Type a question and send it; with `mention`, @mention that member first, picked from the
+    composer's list as a person does in a group chat or channel (a mention entity the bot sees)."""
     box = page.locator("[data-lexical-editor=true]")
     box.click()
+    if mention:
+        page.keyboard.type(f"@{mention.split()[0]}")  # a space would close the list
+        page.get_by_role("menuitem", name=mention).first.click()
+        page.keyboard.type(" ")
     page.keyboard.type(question)
     page.keyboard.press("Enter")
+
+
+def open_chat(page, name: str) -> None:
+    """Switch conversation in the Playground's left rail: "Personal Chat", "Group Chat", ..."""
+    page.locator(f"button[aria-label='{name}']").click()
 
 
 def hide_log(page) -> None:

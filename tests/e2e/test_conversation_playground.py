@@ -1,6 +1,6 @@
 """The conversation in Microsoft's own local Teams client: the welcome as it renders, a suggested
-question clicked, a follow-up that answers what it asks, small talk, and a question after an IG
-card that is asked on its own (fixtures in conftest)."""
+question clicked, a follow-up that answers what it asks, small talk, a question after an IG card
+that is asked on its own, and a citation linked to its document (fixtures in conftest)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from bot.core.index_store import build_index
 from tests.conftest import bulletin_with_url
-from tests.e2e.conftest import ask, hide_log, shot
+from tests.e2e.conftest import PLAYGROUND_BOT, ask, hide_log, open_chat, shot
 
 BULLETIN_URL = "https://intranet.lancashire.gov.uk/news/staff-bulletin-2024-11-18"
 
@@ -97,3 +97,37 @@ def test_a_question_after_an_ig_card_is_asked_on_its_own(page, tmp_path):
     expect(forms).to_have_count(cards + 1)
     expect(question).to_have_value("Who do I contact about AI and personal data?")
     shot(page, "conversation-after-ig-card.png", tmp_path)
+
+
+def test_a_cited_answer_in_a_group_chat_renders_its_citation_linked_to_its_document(page, tmp_path):
+    """In a group chat the bot answers only when @mentioned, and with no buttons, so the Playground
+    renders its answer as Teams does: [1] is a citation whose card names the document, quotes it and
+    links to it. (A personal chat's answers carry buttons, and the Playground shows a message with
+    buttons as plain text: there [1] stays text.)"""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=60_000)
+    open_chat(page, "Group Chat")
+    try:
+        ask(page, "When is the last employee conference session?", mention=PLAYGROUND_BOT)
+        answer = page.locator(".fai-OutputCard", has_text="County Hall in Preston").last
+        expect(answer).to_contain_text("From the staff bulletin of 18 November 2024")
+        expect(answer).not_to_contain_text("[1]")  # rendered, not left as text
+        citation = answer.locator(".fai-Citation")
+        expect(citation).to_have_count(1)
+        expect(citation).to_have_text("1")
+        expect(page.get_by_role("button", name="Why was Burnley cancelled?", exact=True)).to_have_count(0)
+
+        # Hovering [1] shows the citation card: the document's name (appearance.name), and the quote
+        # (appearance.abstract) as a link to the document (appearance.url).
+        citation.hover()
+        card = page.get_by_role("dialog").filter(has_text="Staff bulletin, week of 18 November 2024")
+        expect(card).to_contain_text("Staff bulletin, week of 18 November 2024 – Employee conferences")
+        link = card.get_by_role("link", name="Our employee conferences started on Monday 18 November")
+        expect(link).to_have_attribute("href", BULLETIN_URL)
+        expect(link).to_have_attribute("target", "_blank")  # opens the document in a new tab
+        # (Not clicked: the card closes now and then under a still pointer, so a click was flaky.)
+        shot(page, "conversation-citation-link.png", tmp_path)
+    finally:
+        page.keyboard.press("Escape")
+        open_chat(page, "Personal Chat")

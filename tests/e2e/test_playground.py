@@ -19,7 +19,8 @@ def test_the_playground_shows_the_welcome_a_cited_answer_and_an_escalation(page,
     ask(page, "When is the last employee conference session?")
     # One message: the answer carries its suggested questions as buttons, AI label and feedback.
     # The Playground shows a message with buttons as plain text, so its [1] stays text here
-    # (Teams renders it as a citation: the entity is checked over HTTP, tests/test_app.py).
+    # (Teams renders it as a citation: the entity is checked over HTTP, tests/test_app.py, and the
+    # Playground renders it in a group chat, where answers carry no buttons: test_conversation_playground.py).
     answer = page.get_by_text("27 November at County Hall in Preston, which will be hybrid.” [1]").last
     expect(answer).to_be_visible()
     expect(page.get_by_text("AI generated").last).to_be_visible()
