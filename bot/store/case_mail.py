@@ -32,7 +32,18 @@ from sqlalchemy import (
 from bot.store.cases import events
 from bot.store.clock import as_utc, utc_now
 from bot.store.db import metadata
-from bot.store.escalations import DEFAULT_LEASE_S, DELIVERED, FAILED, PENDING, SENDING, claimable, escalations, outbox
+from bot.store.escalations import (
+    DEFAULT_LEASE_S,
+    DELIVERED,
+    FAILED,
+    PENDING,
+    SENDING,
+    claim_row,
+    claimable,
+    escalations,
+    outbox,
+    renew_row,
+)
 
 case_mail = Table(
     "case_mail",
@@ -144,24 +155,10 @@ class CaseMailStore:
             return [_row(r) for r in conn.execute(q.limit(limit))]
 
     def claim(self, copy_id: int, at: dt.datetime | None = None, takeover: bool = True) -> bool:
-        at = at or utc_now()
-        with self.engine.begin() as conn:
-            result = conn.execute(
-                update(case_mail)
-                .where(case_mail.c.id == copy_id, claimable(at, takeover, case_mail))
-                .values(status=SENDING, lease_until=at + self.lease)
-            )
-        return result.rowcount == 1
+        return claim_row(self.engine, case_mail, case_mail.c.id == copy_id, at or utc_now(), self.lease, takeover)
 
     def renew(self, copy_id: int, at: dt.datetime | None = None) -> bool:
-        at = at or utc_now()
-        with self.engine.begin() as conn:
-            result = conn.execute(
-                update(case_mail)
-                .where(case_mail.c.id == copy_id, case_mail.c.status == SENDING)
-                .values(lease_until=at + self.lease)
-            )
-        return result.rowcount == 1
+        return renew_row(self.engine, case_mail, case_mail.c.id == copy_id, at or utc_now(), self.lease)
 
     def mark_delivered(self, copy_id: int, at: dt.datetime | None = None) -> None:
         with self.engine.begin() as conn:

@@ -38,7 +38,7 @@ from sqlalchemy import (
 from bot.core import cases as rules
 from bot.store.clock import as_utc, utc_now
 from bot.store.db import metadata
-from bot.store.escalations import claimable, escalations
+from bot.store.escalations import claim_row, claimable, escalations, renew_row
 from bot.store.offers import USER_CHARS, stored_id
 
 STAFF, IG, SYSTEM = "staff", "ig", "system"
@@ -322,25 +322,13 @@ class CaseStore:
     def claim_reply(self, event_id: int, at: dt.datetime | None = None, takeover: bool = True) -> bool:
         """Take a reply for posting: True for exactly one of any number of concurrent workers. Without
         `takeover`, only pending replies: another worker's lapsed claim is left to it for now."""
-        at = at or utc_now()
-        with self.engine.begin() as conn:
-            result = conn.execute(
-                update(events)
-                .where(events.c.id == event_id, _claimable(at, takeover))
-                .values(delivery=SENDING, lease_until=at + self.lease)
-            )
-        return result.rowcount == 1
+        return claim_row(
+            self.engine, events, events.c.id == event_id, at or utc_now(), self.lease, takeover, "delivery"
+        )
 
     def renew_reply(self, event_id: int, at: dt.datetime | None = None) -> bool:
         """Extend the claim on a reply while it is being posted: False if it is no longer being posted."""
-        at = at or utc_now()
-        with self.engine.begin() as conn:
-            result = conn.execute(
-                update(events)
-                .where(events.c.id == event_id, events.c.delivery == SENDING)
-                .values(lease_until=at + self.lease)
-            )
-        return result.rowcount == 1
+        return renew_row(self.engine, events, events.c.id == event_id, at or utc_now(), self.lease, "delivery")
 
     def reply_sent(self, event_id: int) -> None:
         with self.engine.begin() as conn:

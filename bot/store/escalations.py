@@ -162,6 +162,31 @@ def claimable(at: dt.datetime, takeover: bool = True, table: Table = outbox, sta
     return or_(pending, and_(column == SENDING, table.c.lease_until < at))
 
 
+def claim_row(
+    engine: Engine, table: Table, row: Any, at: dt.datetime, lease: dt.timedelta, takeover: bool, state: str = "status"
+) -> bool:
+    """Take the outbox-shaped row that `row` (a condition) picks out of `table`, for `lease`
+    (`claimable` says when it may be taken): True for exactly one of any number of
+    concurrent callers. One conditional UPDATE: the database applies it to the row once, so a second
+    caller's UPDATE finds it already `sending` with a live lease and changes nothing."""
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(table)
+            .where(row, claimable(at, takeover, table, state))
+            .values({state: SENDING, "lease_until": at + lease})
+        )
+    return result.rowcount == 1
+
+
+def renew_row(
+    engine: Engine, table: Table, row: Any, at: dt.datetime, lease: dt.timedelta, state: str = "status"
+) -> bool:
+    """Extend a claim held while the work is in flight: False if the row is no longer `sending`."""
+    with engine.begin() as conn:
+        result = conn.execute(update(table).where(row, table.c[state] == SENDING).values(lease_until=at + lease))
+    return result.rowcount == 1
+
+
 def _notifiable(at: dt.datetime, takeover: bool = True):
     """Escalations whose staff member is not yet told, and no live claim to tell them (without
     `takeover`: no claim at all, lapsed or not)."""
@@ -281,30 +306,14 @@ class EscalationStore:
 
     def claim(self, escalation_id: int, at: dt.datetime | None = None, takeover: bool = True) -> bool:
         """Take the email for sending; True for exactly one of any number of concurrent callers.
-
-        One conditional UPDATE: the database applies it to the row once, so a second sender's
-        UPDATE finds the row already `sending` with a live lease and changes nothing. Without
-        `takeover`, only pending rows: another sender's lapsed claim is left to it for now.
-        """
-        at = at or now()
-        with self.engine.begin() as conn:
-            result = conn.execute(
-                update(outbox)
-                .where(outbox.c.escalation_id == escalation_id, claimable(at, takeover))
-                .values(status=SENDING, lease_until=at + self.lease)
-            )
-        return result.rowcount == 1
+        Without `takeover`, only pending rows: another sender's lapsed claim is left to it for now."""
+        return claim_row(
+            self.engine, outbox, outbox.c.escalation_id == escalation_id, at or now(), self.lease, takeover
+        )
 
     def renew(self, escalation_id: int, at: dt.datetime | None = None) -> bool:
         """Extend a claim held while sending: False if the row is no longer being sent."""
-        at = at or now()
-        with self.engine.begin() as conn:
-            result = conn.execute(
-                update(outbox)
-                .where(outbox.c.escalation_id == escalation_id, outbox.c.status == SENDING)
-                .values(lease_until=at + self.lease)
-            )
-        return result.rowcount == 1
+        return renew_row(self.engine, outbox, outbox.c.escalation_id == escalation_id, at or now(), self.lease)
 
     def renew_notification(self, escalation_id: int, at: dt.datetime | None = None) -> bool:
         """Extend the claim on telling the staff member, while the message is on its way."""
