@@ -285,12 +285,14 @@ class Assistant:
     def background(self, snapshot: IndexSnapshot) -> Background:
         """How the bank of off-topic questions scores on this index (bot/core/background.py):
         measured once per index, when it is first served (about a second), then cached on it."""
-        cached = snapshot.__dict__.get("_background")
+        # per retrieval mode: the dense-only and keyword-only baselines of the evaluation measure
+        # the bank their own way
+        by_mode: dict[Mode, Background] = snapshot.__dict__.setdefault("_background", {})
+        cached = by_mode.get(self.mode)
         if cached is None:
             if self._bank_vectors is None:  # the bank's embeddings do not depend on the index
                 self._bank_vectors = self.embedder.encode(list(bank()))
-            cached = Background.of(self._measure_many(list(bank()), snapshot, self._bank_vectors))
-            object.__setattr__(snapshot, "_background", cached)
+            cached = by_mode[self.mode] = Background.of(self._measure_many(list(bank()), snapshot, self._bank_vectors))
         return cached
 
     def _answer(
