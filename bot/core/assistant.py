@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 MAX_QUESTION_CHARS = 1000
+QUESTION_VECTORS = 1024  # recent questions' vectors kept (the suggestions ask right after the answer)
 # What an escalation shows when the question's own words find no policy passage.
 POLICY_QUERY = (
     "Using AI technology with personal data: data protection, the Generative AI Policy, contact Information Governance"
@@ -80,6 +82,10 @@ class Assistant:
         self.contacts = contacts or Contacts()
         self._sentences: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = sentence_cache_size
+        # The vectors of the questions answered last, by their redacted text: the suggestions'
+        # paraphrase check and a follow-up's sentence ranking embed that same text again otherwise.
+        self._questions: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._questions_lock = threading.Lock()
         self._policy: np.ndarray | None = None
         self._bank_vectors: np.ndarray | None = None
         self.cache = cache if cache is not None else AnswerCache()
@@ -145,6 +151,7 @@ class Assistant:
                         pending.append((i, red.text, red.kinds))
         if pending:
             vectors = self.embedder.encode([p[1] for p in pending])
+            self._remember_questions([p[1] for p in pending], vectors)
             queries, query_vectors = self._expanded([p[1] for p in pending], vectors, glossary)
             all_hits = search(snapshot, queries, query_vectors, self.thresholds, mode=self.mode)
             for (i, question, kinds), vector, query, qvec, hits in zip(
@@ -392,7 +399,24 @@ class Assistant:
 
     def similarity(self, question: str, texts: list[str]) -> np.ndarray:
         """How close each text is to a (redacted) question: ranks the sentences a follow-up wants."""
-        return self._sentence_vectors(texts) @ self.embedder.encode([question])[0]
+        return self._sentence_vectors(texts) @ self._question_vector(question)
+
+    def _question_vector(self, question: str) -> np.ndarray:
+        """The question's vector: the one its answer was found with if it was answered lately."""
+        with self._questions_lock:
+            found = self._questions.get(question)
+        if found is None:
+            found = self.embedder.encode([question])[0]
+            self._remember_questions([question], found[None, :])
+        return found
+
+    def _remember_questions(self, questions: list[str], vectors: np.ndarray) -> None:
+        with self._questions_lock:
+            for q, v in zip(questions, vectors):
+                self._questions[q] = v
+                self._questions.move_to_end(q)
+            while len(self._questions) > QUESTION_VECTORS:
+                self._questions.popitem(last=False)
 
     # -- sentence embeddings, cached: the same passages are quoted again and again -----------
 

@@ -69,6 +69,9 @@ class Neighbourhood:
     def __init__(self, placed: Sequence[Placed], order: dict[tuple[str, str], int]) -> None:
         self.placed = tuple(placed)
         self._order = order  # a section's position within its document
+        # Normalised once, not on every near(): each question, and the sentences its answer quotes.
+        self._questions = tuple(_norm(p.suggestion.question) for p in self.placed)
+        self._said = tuple(_said(p.text) for p in self.placed)
 
     @classmethod
     def build(
@@ -128,9 +131,10 @@ class Neighbourhood:
         ranked = []
         for i, placed in enumerate(self.placed):
             distance = self._distance(placed, cited)
-            if distance is None or _norm(placed.suggestion.question) in skip:
+            if distance is None or self._questions[i] in skip:
                 continue
-            if _already_said(placed.text, shown):  # it would repeat the answer just given
+            said = self._said[i]
+            if said and all(s in shown for s in said):  # it would repeat the answer just given
                 continue
             ranked.append((distance, i, placed.suggestion))
         kept = [s for _, _, s in sorted(ranked)]
@@ -140,8 +144,7 @@ class Neighbourhood:
         return kept[:limit]
 
 
-def _already_said(text: str, shown: str) -> bool:
-    """True when every sentence `text` quotes is in `shown` (normalised: quotes and markers aside)."""
-    said = [_norm(s) for s in sentences(_MARKER.sub("", text))]
-    said = [s for s in said if s]
-    return bool(said) and all(s in shown for s in said)
+def _said(text: str) -> tuple[str, ...]:
+    """The sentences `text` quotes, normalised (quotes and markers aside): it says nothing new
+    after an answer whose normalised text holds every one of them."""
+    return tuple(n for n in (_norm(s) for s in sentences(_MARKER.sub("", text))) if n)

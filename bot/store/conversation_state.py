@@ -11,8 +11,8 @@ any replica behind the Bot Service can continue a conversation another one start
 
 The fast path stays fast: `put` only queues the value (a background flush encodes and writes the
 queue in one transaction every second, as the conversation log does: the writes go behind the
-reply, off the event loop), and `get` answers from the queue first; a turn reads its
-conversation's state in one hop off the event loop. Rows are
+reply, off the event loop), and `get` answers from the queue first; a turn reads what it needs
+from the queue on the event loop (`queued`), and through a thread only when the database must answer. Rows are
 bounded in age (read only while fresh; expired rows deleted by the flush) and in number (the
 oldest beyond the limit deleted), and purged by the retention rules (bot.store.retention)
 with the conversation log.
@@ -106,14 +106,26 @@ class SharedContext(FlushLoop, Generic[V]):
         with self._lock:
             self._pending[self._key(key)] = (utc_now(), self._encode(value))
 
-    def get(self, key: str) -> V | None:
-        """This replica's unwritten value if there is one, else the database's, if still fresh."""
+    def queued(self, key: str) -> tuple[bool, V | None]:
+        """(True, what `get` would return) when this replica's queue can answer without the
+        database (a value put and not yet written); (False, None) when only a read can say.
+        Microseconds: the handler calls it on the event loop and hops to a thread only for the read."""
         stored = self._key(key)
-        cutoff = utc_now() - self.max_age
         with self._lock:
             queued = self._pending.get(stored) or self._writing.get(stored)
-        if queued is not None:  # through JSON, as a value read from the database would come
-            return self._decode(json.loads(json.dumps(queued[1]))) if queued[0] >= cutoff else None
+        if queued is None:
+            return False, None
+        if queued[0] < utc_now() - self.max_age:
+            return True, None
+        return True, self._decode(json.loads(json.dumps(queued[1])))  # through JSON, as a read would come
+
+    def get(self, key: str) -> V | None:
+        """This replica's unwritten value if there is one, else the database's, if still fresh."""
+        found, value = self.queued(key)
+        if found:
+            return value
+        stored = self._key(key)
+        cutoff = utc_now() - self.max_age
         self.reads += 1
         try:
             with self.engine.connect() as conn:

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import date
 from http import HTTPStatus
+from typing import TypeVar
 
 from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ChannelAccount
@@ -18,11 +19,11 @@ from botbuilder.schema import Activity, ChannelAccount
 from bot.config import Settings
 from bot.core.attribution import attribute
 from bot.core.escalation_classifier import rule_terms
-from bot.core.follow_up import focus, not_covered, nothing_new, point_back
-from bot.core.privacy import redact
+from bot.core.follow_up import focus, leans_on_previous, not_covered, nothing_new, point_back
+from bot.core.privacy import ner_could_help, redact
 from bot.core.records import Answer, Route
 from bot.core.small_talk import Kind, SmallTalk, reply_to
-from bot.core.suggest import Suggestion, button_title
+from bot.core.suggest import TITLE_CHARS, Suggestion, button_title
 from bot.core.text import clean
 from bot.service import Service
 from bot.store.conversation_state import SharedContext
@@ -47,6 +48,8 @@ from bot.teams.oversight import contacts, transparency_note
 from bot.teams.render import answer_activity, safe_text, text_activity, typing_activity
 
 log = logging.getLogger(__name__)
+
+V = TypeVar("V")
 
 # Conversation-state reads (a primary-key lookup) get threads of their own: in the shared pool
 # they would queue behind the model's work, and every question makes one.
@@ -109,19 +112,28 @@ class GovernanceBot(ActivityHandler):
             return
         text = strip_mentions(activity.text or "", mentions)
         key = _memory_key(activity)
-        # The conversation's state may live in the database, shared by replicas: read off the loop, in one hop.
-        offered, before = await asyncio.get_running_loop().run_in_executor(_STATE_READS, self._state, key)
-        offered = offered or {}
-        text = offered.get(" ".join(text.split()), text)  # a button that sent its title asks its question
+        # A button that sent its title asks its question. Titles are at most TITLE_CHARS long, so
+        # only a message that short can be one: the rest never read the offered buttons.
+        title = " ".join(text.split())
+        if len(title) <= TITLE_CHARS:
+            offered = await _read(self._offered, key) or {}
+            text = offered.get(title, text)
         command = commands.match(text, COMMANDS)
         if command is not None:
             await self._run_command(command, turn_context)
             return
+        personal = scope in (None, "personal")
         talk = reply_to(text, contacts(self._settings)[0])
         if talk is not None:
-            await self._small_talk(turn_context, key, talk, personal=scope in (None, "personal"))
+            await self._small_talk(turn_context, key, talk, personal=personal)
             return
-        follow_up = is_follow_up(clean(text), before)
+        # The last exchange matters to a message that cannot stand alone (the textual half of
+        # is_follow_up), to the suggestions (never offer the question asked before: personal chats
+        # only) and to the repeat check (answers only: read after answering, in a channel).
+        cleaned = clean(text)
+        lean = leans_on_previous(cleaned)
+        before = await _read(self._memory, key) if lean or personal else None
+        follow_up = lean and is_follow_up(cleaned, before)
         asking = with_context(before.question, text) if follow_up and before else text
         pending = asyncio.ensure_future(self._service.answer(asking))
         done, _ = await asyncio.wait({pending}, timeout=self._typing_delay)
@@ -130,19 +142,24 @@ class GovernanceBot(ActivityHandler):
         answer = await pending
         asked = answer.question  # redacted by the core, with its context: all the bot remembers
         # The message alone, redacted: what an IG card asks and what a "what about…?" is about,
-        # never glued to the question before it.
-        own = await asyncio.get_running_loop().run_in_executor(None, _redacted, text) if follow_up else asked
+        # never glued to the question before it. A follow-up is short: with no word the name tagger
+        # could take for a name, the rules alone redact it in about 25 microseconds, on the loop.
+        own = asked
+        if follow_up:
+            own = await _redacted_off_loop(text) if ner_could_help(cleaned) else _redacted(text)
         shown, focused = await self._shown(answer, own if follow_up else "")
         uncovered = not_covered(shown, own) if follow_up and not focused else None
         if uncovered is not None:  # a follow-up the passage doesn't answer: say so, don't repeat it
             shown = uncovered
+        if not (lean or personal) and shown.route is Route.ANSWER:
+            before = await _read(self._memory, key)
         repeated = (
             before is not None and shown.route is Route.ANSWER and not focused and nothing_new(shown, before.said)
         )
         if repeated:  # never the same text twice in a row: say so, and point to the passage
             shown = point_back(shown)
         suggestions: list[Suggestion] = []
-        if scope in (None, "personal"):
+        if personal:
             asked_before = tuple(q for q in (own, asked, before.question if before else "") if q)
             suggestions = await asyncio.get_running_loop().run_in_executor(
                 None, suggestions_for, shown, self._service.suggest, asked_before
@@ -196,10 +213,6 @@ class GovernanceBot(ActivityHandler):
             text = f"{text}\n\n{offer_text(list(suggestions))}"
         await turn_context.send_activity(text_activity(safe_text(text), suggestions))
         log.info("small talk kind=%s", talk.kind.value)
-
-    def _state(self, key: str) -> tuple[dict[str, str] | None, Turn | None]:
-        """The buttons last offered in this conversation, and its last exchange."""
-        return self._offered.get(key), self._memory.get(key)
 
     def _offer(self, key: str, suggestions: Sequence[Suggestion]) -> None:
         self._offered.put(key, {button_title(s.question, s.title): s.question for s in suggestions})
@@ -291,6 +304,21 @@ class GovernanceBot(ActivityHandler):
                     f"{welcome}\n\nMention me (@Governance Assistant) with your question, for example:\n\n{examples}"
                 )
             )
+
+
+async def _read(store: Bounded[str, V] | SharedContext[V], key: str) -> V | None:
+    """`store.get(key)` without blocking the loop: in memory, or from a SharedContext's queue,
+    on the loop (microseconds); through a thread only when the database must answer."""
+    if isinstance(store, SharedContext):
+        found, value = store.queued(key)
+        if found:
+            return value
+        return await asyncio.get_running_loop().run_in_executor(_STATE_READS, store.get, key)
+    return store.get(key)
+
+
+async def _redacted_off_loop(text: str) -> str:
+    return await asyncio.get_running_loop().run_in_executor(None, _redacted, text)
 
 
 def _redacted(text: str) -> str:
