@@ -203,6 +203,22 @@ def ask(page, question: str, mention: str | None = None) -> None:
     page.keyboard.press("Enter")
 
 
+def ig_forms(page):
+    """Every IG hand-off form in the chat."""
+    return page.locator(".ac-adaptiveCard", has_text="Ask the Information Governance Team")
+
+
+def ask_for_ig_card(page, question: str):
+    """Ask a question that goes to IG: the form it brings (this question's, never an earlier one)."""
+    from playwright.sync_api import expect
+
+    forms = ig_forms(page)
+    before = forms.count()
+    ask(page, question)
+    expect(forms).to_have_count(before + 1)
+    return forms.nth(before)
+
+
 def open_chat(page, name: str) -> None:
     """Switch conversation in the Playground's left rail: "Personal Chat", "Group Chat", ..."""
     page.locator(f"button[aria-label='{name}']").click()

@@ -12,7 +12,7 @@ import sqlite3
 
 import pytest
 
-from tests.e2e.conftest import ask, shot
+from tests.e2e.conftest import ask, ask_for_ig_card, shot
 
 PLAYGROUND_USER = "00000000-0000-0000-0000-0000000000020"  # the Playground's signed-in user's aadObjectId
 
@@ -29,11 +29,7 @@ def test_the_ig_reply_arrives_in_the_staff_members_chat_and_my_requests_shows_it
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
 
-    forms = page.locator(".ac-adaptiveCard", has_text="Ask the Information Governance Team")
-    before = forms.count()
-    ask(page, "Can I use Copilot to summarise case notes about a child in care?")
-    expect(forms).to_have_count(before + 1)
-    card = forms.nth(before)
+    card = ask_for_ig_card(page, "Can I use Copilot to summarise case notes about a child in care?")
     card.get_by_label("Service or team", exact=False).fill("Children's Social Care, Burnley")
     card.get_by_role("button", name="Send to IG").click()
     sent = page.locator(".ac-adaptiveCard", has_text="Sent: IG-").last

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from tests.e2e.conftest import ask, hide_log, shot
+from tests.e2e.conftest import ask, ask_for_ig_card, hide_log, shot
 
 
 def test_the_playground_shows_the_welcome_a_cited_answer_and_an_escalation(page, tmp_path):
@@ -50,11 +50,7 @@ def test_the_ig_card_sends_to_ig_with_a_reply_address_and_cancel_sends_nothing(p
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
 
-    forms = page.locator(".ac-adaptiveCard", has_text="Ask the Information Governance Team")
-    before = forms.count()
-    ask(page, "Can I use Copilot to summarise case notes about a child in care?")
-    expect(forms).to_have_count(before + 1)  # this question's card, not an earlier one
-    card = forms.nth(before)
+    card = ask_for_ig_card(page, "Can I use Copilot to summarise case notes about a child in care?")
     reply_to = card.get_by_label("Your email address", exact=False)
     expect(reply_to).to_have_value(PLAYGROUND_USER_EMAIL)  # from the Teams roster
     purpose = card.get_by_label("Purpose", exact=False)
@@ -82,10 +78,7 @@ def test_the_ig_card_sends_to_ig_with_a_reply_address_and_cancel_sends_nothing(p
         rows = conn.execute("SELECT user_email FROM escalation WHERE reference = ?", (reference,)).fetchall()
     assert rows == [(PLAYGROUND_USER_EMAIL,)]
 
-    before = forms.count()
-    ask(page, "Can I put staff sickness records into ChatGPT?")
-    expect(forms).to_have_count(before + 1)
-    second = forms.nth(before)
+    second = ask_for_ig_card(page, "Can I put staff sickness records into ChatGPT?")
     expect(second.get_by_role("button", name="Cancel")).to_be_visible()
     second.get_by_role("button", name="Cancel").click()
     expect(page.locator(".ac-adaptiveCard", has_text="Cancelled").last).to_be_visible()
